@@ -1,0 +1,93 @@
+"""Settings from the environment and ``.env``.
+
+The seed's names are kept where it has them (PORT, REDIS_URL, ANTHROPIC_API_KEY,
+COMFYUI_URL, ELEVENLABS_API_KEY). The seed's FIREBASE_CONFIG gives way to
+DATABASE_URL (the job truth) plus DEEPFLIX_STORAGE / S3_* (the artifacts): the
+same code then runs on a laptop (SQLite, a folder) and in a fleet (PostgreSQL, S3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "deepflix"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # the seed's
+    port: int = Field(3006, description="HTTP port of `deepflix serve` (the seed's Queue Service port)")
+    redis_url: str | None = Field(None, description="Redis for the job queue; unset = a private embedded Redis")
+    anthropic_api_key: SecretStr | None = None
+    comfyui_url: str = "http://localhost:8188"
+    elevenlabs_api_key: SecretStr | None = None
+
+    # remote providers
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    music_api_url: str | None = None
+
+    # which provider each stage uses (names from `deepflix providers`)
+    deepflix_story_provider: str = "builtin/planner"
+    deepflix_picture_provider: str = "builtin/illustrator"
+    deepflix_speech_provider: str = "piper/joe"
+    deepflix_score_provider: str = "builtin/composer"
+    deepflix_cut_provider: str = "builtin/ffmpeg"
+
+    # where things live
+    deepflix_data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in the data dir")
+    deepflix_storage: str = Field("local", description="local | s3")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "deepflix"
+    s3_region: str = "us-east-1"
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+
+    # running
+    deepflix_workers: int = Field(2, ge=1, le=64, description="parallel scene tasks in process")
+    deepflix_retries: int = Field(3, ge=0, le=10, description="attempts after the first for transient faults")
+    deepflix_loudness_lufs: float = Field(-16.0, ge=-30, le=-8)
+    deepflix_env: str = Field("development", description="development | production")
+    deepflix_secret_key: SecretStr = SecretStr("changethis")
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        if self.deepflix_env == "production" and self.deepflix_secret_key.get_secret_value() == "changethis":
+            raise ValueError("DEEPFLIX_SECRET_KEY is 'changethis': set a real secret in production")
+        return self
+
+    def provider_for(self, stage: str) -> str:
+        return str(getattr(self, f"deepflix_{stage}_provider"))
+
+    @property
+    def store_dir(self) -> Path:
+        return self.deepflix_data_dir / "store"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.deepflix_data_dir / 'deepflix.db'}"
+
+
+settings = Settings()
+
+
+def reload_settings() -> Settings:
+    """Re-read the environment (tests, and the CLI after it sets overrides)."""
+    global settings
+    settings = Settings()
+    return settings

@@ -1,0 +1,84 @@
+"""The contract every provider of every stage follows.
+
+A provider is one class in one file. It takes a request model and a
+``StageContext`` and returns a result model, writing any files it makes into
+``ctx.out_dir``. It must be a pure function of the request (and its ``version``):
+the runner caches its result under a hash of both.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import InvalidInput, NeedsKeyError
+
+
+class _NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _no_progress(fraction: float, message: str = "") -> None:
+    return None
+
+
+@dataclass
+class StageContext:
+    """What a provider may use besides its request."""
+
+    out_dir: Path
+    resolve: Callable[[Any], Path] = field(default=lambda ref: Path(ref))  # ArtifactRef -> local file
+    progress: Callable[[float, str], None] = _no_progress
+
+    def path(self, ref: Any) -> Path:
+        return self.resolve(ref)
+
+
+class Provider(ABC):
+    stage: ClassVar[str]
+    provider_id: ClassVar[str]  # namespaced: "builtin/planner", "anthropic/claude", ...
+    version: ClassVar[str] = "1"  # bump when output changes for the same request
+    request_model: ClassVar[type[BaseModel]]
+    result_model: ClassVar[type[BaseModel]]
+    needs_key: ClassVar[bool] = False
+    key_env_var: ClassVar[str | None] = None
+    Options: ClassVar[type[BaseModel]] = _NoOptions
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        try:
+            self.options = self.Options(**(options or {}))
+        except Exception as exc:  # pydantic ValidationError -> our permanent error
+            raise InvalidInput(f"{self.provider_id}: bad options: {exc}") from exc
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What besides the request changes the output: id, version, options."""
+        return {"provider": self.provider_id, "version": self.version, "options": self.options.model_dump(mode="json")}
+
+    def check_inputs(self, request: BaseModel) -> None:
+        """Raise InvalidInput quoting the bad value. Called before generate."""
+
+    @abstractmethod
+    def generate(self, request: Any, ctx: StageContext) -> Any:
+        """Make the artifact. Raise ProviderError subclasses for failures."""
+
+    def get_key(self) -> str:
+        """The API key, read lazily so offline runs need none."""
+        assert self.key_env_var, "get_key() on a provider without key_env_var"
+        from .core.config import settings
+
+        value = getattr(settings, self.key_env_var.lower(), None) or os.environ.get(self.key_env_var)
+        if not value:
+            raise NeedsKeyError(
+                f"{self.provider_id} needs an API key: set {self.key_env_var} in the environment or .env"
+            )
+        return str(value)
+
+    def health(self) -> dict[str, Any]:
+        """Readiness, cheap: does not call paid APIs. Override for remote services."""
+        return {"provider": self.provider_id, "ok": True}

@@ -1,0 +1,17 @@
+"""Content-addressed artifact storage: a local folder, or an S3-compatible bucket."""
+
+from .base import ArtifactStore, Staging
+from .local import LocalStore
+
+__all__ = ["ArtifactStore", "LocalStore", "Staging", "open_store"]
+
+
+def open_store() -> ArtifactStore:
+    from ..core import config
+
+    s = config.settings
+    if s.deepflix_storage == "s3":
+        from .s3 import S3Store  # the fleet's store; needs boto3 (the `service` extra)
+
+        return S3Store(cache_dir=s.store_dir)
+    return LocalStore(s.store_dir)
