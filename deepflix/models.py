@@ -38,7 +38,7 @@ Mood = Literal[
     "playful", "eerie", "triumphant",
 ]
 Aspect = Literal["16:9", "9:16", "1:1"]
-Resolution = Literal["720p", "1080p", "2160p"]
+Resolution = Literal["360p", "480p", "720p", "1080p", "2160p"]  # 360p/480p: previews and tests
 SAMPLERS: tuple[str, ...] = (
     "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m", "dpmpp_sde",
     "dpmpp_2m_sde", "ddim", "uni_pc", "pndm",
@@ -358,9 +358,10 @@ class CutResult(_Model):
 
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """(width, height), both even. 1080p means the short side is 1080."""
-    short = {"720p": 720, "1080p": 1080, "2160p": 2160}[resolution]
+    short = {"360p": 360, "480p": 480, "720p": 720, "1080p": 1080, "2160p": 2160}[resolution]
+    long = short * 16 // 9 // 2 * 2  # even, as yuv420p needs
     if aspect == "16:9":
-        return short * 16 // 9, short
+        return long, short
     if aspect == "9:16":
-        return short, short * 16 // 9
+        return short, long
     return short, short

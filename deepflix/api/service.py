@@ -1,0 +1,53 @@
+"""Build a small FastAPI app for one of the seed's stage services
+(`/generate-cinematic-story`, `/generateImages`, `/generate-voice`), so each can
+run as its own service and the gateway can mount the same router."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.params import Depends
+from fastapi.responses import JSONResponse
+
+from ..errors import DeepFlixError, InvalidInput, NeedsKeyError, ProviderError
+
+log = logging.getLogger("deepflix.api")
+
+
+def error_status(exc: DeepFlixError) -> int:
+    if isinstance(exc, InvalidInput):
+        return 422
+    if isinstance(exc, NeedsKeyError):
+        return 503
+    if isinstance(exc, ProviderError):
+        return 503 if exc.transient else 502
+    return 400
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """DeepFlixError -> a JSON error the user can act on; anything else -> a bare 500
+    (the details go to the log, never to the client)."""
+
+    @app.exception_handler(DeepFlixError)
+    async def _deepflix_error(request: Request, exc: DeepFlixError) -> JSONResponse:
+        headers = {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(int(retry_after + 0.999))
+        return JSONResponse({"detail": str(exc)}, status_code=error_status(exc), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def stage_app(name: str, router: APIRouter, dependencies: Sequence[Depends] | None = None, **kw: Any) -> FastAPI:
+    """A standalone service: the router (with the given auth dependencies) plus error handlers."""
+    app = FastAPI(title=f"DeepFlix {name} service", version="0.1.0", **kw)
+    app.include_router(router, dependencies=list(dependencies or []))
+    install_error_handlers(app)
+    return app
