@@ -27,7 +27,7 @@ console = Console(stderr=True)
 out = Console()
 
 GENRE_ALIASES = {"scifi": "sci-fi", "sci fi": "sci-fi", "science fiction": "sci-fi", "romantic": "romance"}
-STAGE_LABELS = {"story": "story", "picture": "pictures", "speech": "speech", "score": "score", "cut": "cut"}
+STAGE_LABELS = {"story": "story", "picture": "pictures", "speech": "speech", "score": "score", "segment": "video", "cut": "cut"}
 
 
 def _genre(value: str) -> str:
@@ -143,7 +143,7 @@ def make(
     table.add_column("made", justify="right")
     table.add_column("cached", justify="right")
     table.add_column("wall s", justify="right")
-    for st in ("story", "picture", "speech", "score", "cut"):
+    for st in ("story", "picture", "speech", "score", "segment", "cut"):
         table.add_row(STAGE_LABELS[st], str(result.computed.get(st, 0)), str(result.cached.get(st, 0)), f"{result.stage_seconds.get(st, 0):.2f}")
     table.add_row("total", "", "", f"{total:.2f}")
     out.print(table)

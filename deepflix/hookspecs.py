@@ -28,5 +28,10 @@ def register_score_providers(register):  # type: ignore[no-untyped-def]
 
 
 @hookspec
+def register_segment_providers(register):  # type: ignore[no-untyped-def]
+    "Register segment providers (one scene's encoded video): register(ProviderClass)"
+
+
+@hookspec
 def register_cut_providers(register):  # type: ignore[no-untyped-def]
     "Register cut (video) providers: register(ProviderClass)"

@@ -338,11 +338,67 @@ class CutRequest(_Model):
     codec: Literal["h264", "h265", "av1"] = "h264"
     crf: int = Field(20, ge=0, le=51)
     preset: str = "veryfast"
+    # When given, the picture is these pre-encoded scene segments (the segment
+    # stage), joined in order without re-encoding; the cut then only mixes the
+    # sound, muxes the subtitles and writes the poster and preview.
+    segments: list[ArtifactRef] = Field(default_factory=list)
 
     @property
     def duration(self) -> float:
         last = self.scenes[-1]
         return last.start + last.duration
+
+
+class NextScene(_Model):
+    """What a segment needs of the scene after it: its opening frame, for the transition."""
+
+    picture: ArtifactRef
+    layers: list[ArtifactRef] = Field(default_factory=list)
+    clip: ArtifactRef | None = None
+    camera_move: CameraMove = "push_in"
+
+
+class SegmentRequest(_Model):
+    """One scene's stretch of the film's picture, encoded on its own so that an
+    edit re-encodes only the scenes it touches, and scenes encode in parallel.
+
+    Times are seconds from the segment's start. The transition into the next
+    scene plays over the last ``transition_duration`` seconds of this segment
+    (this scene's silent tail) and shows the next scene at its opening framing,
+    which does not depend on that scene's length: so a segment changes only when
+    its own scene, or the next scene's picture, changes."""
+
+    index: int = Field(ge=0)
+    picture: ArtifactRef
+    layers: list[ArtifactRef] = Field(default_factory=list)
+    clip: ArtifactRef | None = None
+    duration: float = Field(gt=0)
+    camera_move: CameraMove = "push_in"
+    subtitles: list[SubtitleCue] = Field(default_factory=list)  # relative to the segment
+    title: str | None = None  # first segment: the title card over its opening
+    logline: str = ""
+    title_duration: float = 0.0
+    credits: list[str] = Field(default_factory=list)  # last segment: credits over its tail
+    credits_duration: float = 0.0
+    next: NextScene | None = None
+    transition: Transition = "cut"
+    transition_duration: float = Field(0.8, ge=0, le=3)
+    fade_in: bool = False  # the film's first frames come up from black
+    width: int = Field(ge=64, le=8192)
+    height: int = Field(ge=64, le=8192)
+    fps: int = Field(30, ge=12, le=60)
+    burn_subtitles: bool = True
+    codec: Literal["h264", "h265", "av1"] = "h264"
+    crf: int = Field(20, ge=0, le=51)
+    preset: str = "veryfast"
+
+
+class SegmentResult(_Model):
+    video: str  # video-only MP4, one closed GOP, concatenable with its siblings
+    frames: int
+    duration: float
+    width: int
+    height: int
 
 
 class CutResult(_Model):

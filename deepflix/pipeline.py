@@ -29,12 +29,14 @@ from .models import (
     CutResult,
     CutScene,
     GenerationParams,
+    NextScene,
     PictureRequest,
     PictureResult,
     Resolution,
     ScoreCue,
     ScoreRequest,
     ScoreResult,
+    SegmentRequest,
     SpeechLine,
     SpeechRequest,
     SpeechResult,
@@ -51,6 +53,7 @@ SCENE_TAIL = 0.9  # and after its last, so transitions never cut a word
 MIN_SCENE = 3.0
 TITLE_SECONDS = 3.5  # the title card overlays the opening of scene 1, before its words
 CREDITS_SECONDS = 5.0  # the credits roll over the end of the last scene, after its words
+TRANSITION_SECONDS = 0.8  # plays over the outgoing scene's silent tail (SCENE_TAIL)
 
 
 class FilmOptions(BaseModel):
@@ -203,6 +206,50 @@ def cut_request(
     )
 
 
+def segment_requests(creq: CutRequest, opts: FilmOptions) -> list[SegmentRequest]:
+    """Split the film's picture into one request per scene (see SegmentRequest)."""
+    width, height = frame_size(creq.aspect, creq.resolution)
+    n = len(creq.scenes)
+    reqs = []
+    for i, sc in enumerate(creq.scenes):
+        nxt = creq.scenes[i + 1] if i + 1 < n else None
+        cues = [
+            c.model_copy(update={"start": round(c.start - sc.start, 6), "end": round(c.end - sc.start, 6)})
+            for c in creq.subtitles
+            if c.scene_index == i
+        ]
+        reqs.append(
+            SegmentRequest(
+                index=i,
+                picture=sc.picture,
+                layers=sc.layers,
+                clip=sc.clip,
+                duration=sc.duration,
+                camera_move=sc.camera_move,
+                subtitles=cues,
+                title=creq.title if i == 0 else None,
+                logline=creq.logline if i == 0 else "",
+                title_duration=creq.title_duration if i == 0 else 0.0,
+                credits=creq.credits if i == n - 1 else [],
+                credits_duration=creq.credits_duration if i == n - 1 else 0.0,
+                next=NextScene(picture=nxt.picture, layers=nxt.layers, clip=nxt.clip, camera_move=nxt.camera_move)
+                if nxt
+                else None,
+                transition=sc.transition if nxt else "fade_black",
+                transition_duration=TRANSITION_SECONDS,
+                fade_in=i == 0,
+                width=width,
+                height=height,
+                fps=creq.fps,
+                burn_subtitles=creq.burn_subtitles,
+                codec=creq.codec,
+                crf=creq.crf,
+                preset=creq.preset,
+            )
+        )
+    return reqs
+
+
 def subtitle_cues(story: Story, slots: list[SceneSlot], speech: list[SpeechResult]) -> list[Any]:
     from .subtitles import build_cues
 
@@ -351,28 +398,66 @@ def make_film(
     slots = timeline(story, speech_results, opts.fps)
     story_out = timed_story(story, slots)
 
-    # ---- score
-    t0 = time.perf_counter()
-    emit(StageEvent("score", "start"))
-    score = run_stage("score", score_request(story, slots), store=store, provider=providers["score"], force=force, retries=retries)
-    note("score", score)
-    emit(StageEvent("score", "cached" if score.cached else "done", seconds=score.seconds))
-    stage_seconds["score"] = time.perf_counter() - t0
+    # ---- score and the scenes' video, side by side (neither needs the other)
+    cues = subtitle_cues(story, slots, speech_results)
+    creq = cut_request(story, slots, pictures, speeches, None, cues, opts, providers)  # type: ignore[arg-type]
+    seg_reqs = segment_requests(creq, opts)
+    segments: list[StageOutcome | None] = [None] * n
+    score_box: list[StageOutcome] = []
+    seg_busy = [0.0, 0.0]  # score, segments
 
-    # ---- cut
+    def do_score() -> None:
+        emit(StageEvent("score", "start"))
+        oc = run_stage("score", score_request(story, slots), store=store, provider=providers["score"], force=force, retries=retries)
+        note("score", oc)
+        score_box.append(oc)
+        with lock:
+            seg_busy[0] += oc.seconds
+        emit(StageEvent("score", "cached" if oc.cached else "done", seconds=oc.seconds))
+
+    def do_segment(i: int) -> None:
+        oc = run_stage("segment", seg_reqs[i], store=store, provider=providers["segment"], force=force, retries=retries, scene=i)
+        note("segment", oc)
+        with lock:
+            segments[i] = oc
+            seg_busy[1] += oc.seconds
+        emit(StageEvent("segment", "cached" if oc.cached else "done", index=i, total=n, seconds=oc.seconds))
+
+    t0 = time.perf_counter()
+    emit(StageEvent("segment", "start", total=n))
+    with ThreadPoolExecutor(max_workers=s.deepflix_workers, thread_name_prefix="video") as pool:
+        futures = [pool.submit(do_score)] + [pool.submit(do_segment, i) for i in range(n)]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in done:
+            if f.exception() is not None:
+                for other in futures:
+                    other.cancel()
+                raise f.exception()  # type: ignore[misc]
+    wall = time.perf_counter() - t0
+    busy_total = sum(seg_busy) or 1.0
+    stage_seconds["score"] = wall * seg_busy[0] / busy_total
+    stage_seconds["segment"] = wall * seg_busy[1] / busy_total
+    score = score_box[0]
+
+    # ---- cut: join the segments, mix the sound, mux the subtitles
     t0 = time.perf_counter()
     emit(StageEvent("cut", "start"))
-    cues = subtitle_cues(story, slots, speech_results)
-    creq = cut_request(story, slots, pictures, speeches, score, cues, opts, providers)  # type: ignore[arg-type]
+    creq = creq.model_copy(
+        update={
+            "score": score.ref(score.result.audio),
+            "segments": [oc.ref(oc.result.video) for oc in segments],  # type: ignore[union-attr]
+        }
+    )
     cut = run_stage("cut", creq, store=store, provider=providers["cut"], force=force, retries=retries)
     note("cut", cut)
     emit(StageEvent("cut", "cached" if cut.cached else "done", seconds=cut.seconds))
     stage_seconds["cut"] = time.perf_counter() - t0
 
-    files = export(store, cut, story_out, out_dir, pictures, speeches, score, providers, stage_seconds)
+    files = export(store, cut, story_out, out_dir, pictures, speeches, score, providers, stage_seconds,
+                   [oc.key for oc in segments])  # type: ignore[union-attr]
     return FilmResult(
         story=story_out, out_dir=out_dir, files=files, stage_seconds=stage_seconds, cached=cached, computed=computed,
-        keys={"cut": cut.key, "score": score.key},
+        keys={"cut": cut.key, "score": score.key, "segments": [oc.key for oc in segments]},  # type: ignore[union-attr]
     )
 
 
@@ -397,7 +482,9 @@ def export(
     score: StageOutcome,
     providers: dict[str, str],
     stage_seconds: dict[str, float],
+    segment_keys: list[str] | None = None,
 ) -> dict[str, Path]:
+    segment_keys = segment_keys or []
     res: CutResult = cut.result
     files: dict[str, Path] = {}
     for label, name, dest in (
@@ -421,6 +508,7 @@ def export(
             "pictures": [p.key for p in pictures],
             "speech": [s.key for s in speeches],
             "score": score.key,
+            "segments": [seg for seg in segment_keys],
             "cut": cut.key,
         },
     }

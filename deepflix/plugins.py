@@ -12,7 +12,7 @@ from . import hookspecs
 from .errors import UnknownProviderError
 from .provider import Provider
 
-STAGES = ("story", "picture", "speech", "score", "cut")
+STAGES = ("story", "picture", "speech", "score", "segment", "cut")
 
 DEFAULT_PLUGINS = (
     "deepflix.story.planner",
@@ -28,6 +28,7 @@ DEFAULT_PLUGINS = (
     "deepflix.music.composer",
     "deepflix.music.http_model",
     "deepflix.video.ffmpeg_cut",
+    "deepflix.video.segment",
 )
 
 # the provider each stage uses when settings name none
@@ -36,6 +37,7 @@ DEFAULTS = {
     "picture": "builtin/illustrator",
     "speech": "piper/joe",
     "score": "builtin/composer",
+    "segment": "builtin/ffmpeg-segment",
     "cut": "builtin/ffmpeg",
 }
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     deepflix_picture_provider: str = "builtin/illustrator"
     deepflix_speech_provider: str = "piper/joe"
     deepflix_score_provider: str = "builtin/composer"
+    deepflix_segment_provider: str = "builtin/ffmpeg-segment"
     deepflix_cut_provider: str = "builtin/ffmpeg"
 
     # where things live
