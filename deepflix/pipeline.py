@@ -250,15 +250,22 @@ def segment_requests(creq: CutRequest, opts: FilmOptions) -> list[SegmentRequest
     return reqs
 
 
-def subtitle_cues(story: Story, slots: list[SceneSlot], speech: list[SpeechResult]) -> list[Any]:
+def subtitle_cues(story: Story, slots: list[SceneSlot], speech: list[SpeechResult], fps: int = 30) -> list[Any]:
     from .subtitles import build_cues
 
     per_scene = []
     for slot, sp in zip(slots, speech):
         base = slot.start + slot.speech_offset
-        segs = [seg.model_copy(update={"start": seg.start + base, "end": seg.end + base}) for seg in sp.segments]
+        segs = [
+            seg.model_copy(update={
+                "start": seg.start + base,
+                "end": seg.end + base,
+                "words": [w.model_copy(update={"start": w.start + base, "end": w.end + base}) for w in seg.words],
+            })
+            for seg in sp.segments
+        ]
         per_scene.append((slot.start, slot.start + slot.duration, segs))
-    return build_cues(per_scene)
+    return build_cues(per_scene, fps=fps)
 
 
 # --------------------------------------------------------------------------- running
@@ -399,7 +406,7 @@ def make_film(
     story_out = timed_story(story, slots)
 
     # ---- score and the scenes' video, side by side (neither needs the other)
-    cues = subtitle_cues(story, slots, speech_results)
+    cues = subtitle_cues(story, slots, speech_results, opts.fps)
     creq = cut_request(story, slots, pictures, speeches, None, cues, opts, providers)  # type: ignore[arg-type]
     seg_reqs = segment_requests(creq, opts)
     segments: list[StageOutcome | None] = [None] * n

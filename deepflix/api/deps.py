@@ -1,0 +1,150 @@
+"""Request dependencies: the database session, who is calling (API key), the
+rate limit per key, and the caller's own movie (anyone else's is a 404)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Path, Request, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ..security import audit, keys
+from ..security.keys import Principal
+from . import backend, logs
+from .settings import ApiSettings
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key from `deepflix keys create --user NAME`."
+)
+bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
+
+MOVIE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def get_session() -> Iterator[Session]:
+    """A read session for the route. Routes keep it only while they read: a request
+    that held a pooled connection while waiting for a second one (a write) could
+    starve the pool under load."""
+    with backend.session() as s:
+        yield s
+
+
+def _verify(raw: str) -> Principal | None:
+    with backend.session() as s:
+        return keys.verify(s, raw)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def settings_of(request: Request) -> ApiSettings:
+    return request.app.state.api_settings  # type: ignore[no-any-return]
+
+
+def client_ip(request: Request) -> str | None:
+    if settings_of(request).deepflix_trust_forwarded:
+        fwd = request.headers.get("x-forwarded-for")
+        if fwd:
+            return fwd.split(",")[0].strip()[:64]
+    return request.client.host if request.client else None
+
+
+def too_many(detail: str, retry_after: float) -> HTTPException:
+    return HTTPException(429, detail=detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+def audit_request(
+    request: Request, session: Session, action: str, *, who: Principal | None, target: str | None, outcome: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        session, action, user=who.user if who else None, key_id=who.key_id if who else None, target=target,
+        outcome=outcome, ip=client_ip(request), user_agent=request.headers.get("user-agent"), detail=detail,
+    )
+
+
+async def current_principal(
+    request: Request,
+    api_key: Annotated[str | None, Security(api_key_header)] = None,
+    bearer_token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> Principal:
+    """The caller, from X-API-Key or Authorization: Bearer; 401 otherwise. Callers
+    that keep presenting bad keys are slowed per address (429) before any lookup."""
+    raw = api_key or (bearer_token.credentials if bearer_token else None)
+    if not raw:
+        raise HTTPException(
+            401,
+            detail="an API key is required: send it as the X-API-Key header or as Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    who = keys.verify_cached(raw)  # most requests: a hash and a dict lookup, no thread, no database
+    if who is None:
+        who = await run_in_threadpool(_verify, raw)
+    if who is None:
+        s = settings_of(request)
+        ip = client_ip(request) or "unknown"
+        d = await request.app.state.limiter.take(
+            "authfail:" + ip, s.deepflix_auth_failures_per_minute / 60.0, s.deepflix_auth_failures_burst
+        )
+        if not d.allowed:
+            request.app.state.metrics.limited.labels("auth").inc()
+            raise too_many("too many requests with invalid API keys from this address; wait and retry", d.retry_after)
+
+        def _deny() -> None:
+            with backend.write_session() as ws:
+                audit_request(request, ws, "auth.denied", who=None, target=None, outcome=401,
+                              detail={"path": request.url.path})
+
+        await run_in_threadpool(_deny)
+        raise HTTPException(401, detail="the API key is not valid (unknown, mistyped or revoked)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    logs.user.set(who.user)
+    request.state.user = who.user
+    request.state.principal = who
+    return who
+
+
+async def rate_limited_principal(request: Request, who: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """The caller, after taking a token from their key's bucket (429 + Retry-After when empty)."""
+    s = settings_of(request)
+    per_minute = who.rate_per_minute or s.deepflix_rate_per_minute
+    d = await request.app.state.limiter.take("key:" + who.key_id, per_minute / 60.0, s.deepflix_rate_burst)
+    if not d.allowed:
+        request.app.state.metrics.limited.labels("rate").inc()
+        raise too_many(
+            f"rate limit: this key may make {per_minute:g} requests a minute (bursts of {s.deepflix_rate_burst}); "
+            f"retry in {max(1, math.ceil(d.retry_after))} s",
+            d.retry_after,
+        )
+    return who
+
+
+CurrentUser = Annotated[Principal, Depends(rate_limited_principal)]
+
+
+def require_admin(who: CurrentUser) -> Principal:
+    if not who.is_admin:
+        raise HTTPException(403, detail="this needs an admin key (`deepflix keys create --user NAME --admin`)")
+    return who
+
+
+AdminUser = Annotated[Principal, Depends(require_admin)]
+MovieId = Annotated[str, Path(pattern=MOVIE_ID, description="The id POST /api/movies answered.")]
+
+
+def owned_movie(request: Request, movie_id: MovieId, who: CurrentUser) -> dict[str, Any]:
+    """The caller's movie; someone else's, or none, is the same 404 (ids are not secrets, but
+    whether a stranger's film exists is)."""
+    request.state.job_id = movie_id  # the access log line carries it
+    with backend.session() as session:
+        movie = backend.get_movie(session, who.user, movie_id)
+    if movie is None:
+        raise HTTPException(404, detail=f"no movie {movie_id!r} among yours")
+    return movie
+
+
+OwnedMovie = Annotated[dict[str, Any], Depends(owned_movie)]

@@ -1,0 +1,78 @@
+"""JSON logs that carry the request id and the job id.
+
+``request_id`` and ``job_id`` are context variables: the gateway's middleware sets
+the first, a movie route (or a worker running a job, via ``job_context``) the
+second, and every record logged inside that context carries them, also from
+threads started with ``contextvars.copy_context()`` (asyncio and anyio do that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepflix_request_id", default=None)
+job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepflix_job_id", default=None)
+user: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepflix_user", default=None)
+
+# LogRecord's own attributes: everything else on a record came from `extra=` and is logged as a field
+_RESERVED = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "taskName", "color_message"}
+
+
+@contextlib.contextmanager
+def job_context(job: str | None) -> Iterator[None]:
+    """Log records inside carry ``job_id`` (for workers running a job's stage)."""
+    token = job_id.set(job)
+    try:
+        yield
+    finally:
+        job_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, ids, extras, and the
+    exception's type and text (the traceback only when ``tracebacks`` is on: logs
+    shipped to a shared system should not hold source paths)."""
+
+    def __init__(self, tracebacks: bool = True) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, var in (("request_id", request_id), ("job_id", job_id), ("user", user)):
+            value = getattr(record, name, None) or var.get()
+            if value:
+                out[name] = value
+        for key, value in vars(record).items():
+            if key not in _RESERVED and key not in out and not key.startswith("_") and value is not None:
+                out[key] = value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+        if record.exc_info and record.exc_info[0] is not None:
+            out["error_type"] = record.exc_info[0].__name__
+            out["error"] = str(record.exc_info[1])
+            if self.tracebacks:
+                out["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def configure_json_logging(level: int | str = logging.INFO, stream: Any = None) -> logging.Handler:
+    """Route the deepflix and uvicorn loggers to one JSON handler on stderr."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    for name in ("deepflix", "uvicorn", "uvicorn.error", "uvicorn.access", "dramatiq"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = [handler]
+        lg.setLevel(level)
+        lg.propagate = False
+    return handler

@@ -1,0 +1,176 @@
+"""The seed's `POST /api/movies` and the rest of a movie's life: status, list,
+cancel, retry, delete. Every route acts for the API key's user only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from ...errors import InvalidInput, UnknownProviderError
+from .. import backend
+from ...security.keys import Principal
+from ..deps import CurrentUser, OwnedMovie, audit_request, settings_of, too_many
+from ..schemas import ErrorBody, JobStatus, MovieAccepted, MovieCreate, MovieList, MoviePublic
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No API key, or not a valid one."},
+    429: {"model": ErrorBody, "description": "Rate limit or quota reached; see Retry-After."},
+}
+MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    404: {"model": ErrorBody, "description": "No such movie among the caller's."},
+}
+BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "The body is not UTF-8 text."}}
+CONFLICT = {409: {"model": ErrorBody, "description": "Not possible in the movie's current state."}}
+
+router = APIRouter(prefix="/api/movies", tags=["movies"])
+log = logging.getLogger("deepflix.api")
+_user_locks: dict[str, asyncio.Lock] = {}
+
+
+def _invalid(loc: tuple[str | int, ...], msg: str) -> RequestValidationError:
+    """Our own checks answer in the same 422 shape as FastAPI's field errors."""
+    return RequestValidationError([{"loc": loc, "msg": msg, "type": "value_error", "input": None}])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=MovieAccepted,
+    responses={**AUTH_ERRORS, **BAD_BODY, 503: {"model": ErrorBody, "description": "The service cannot make films now."}},
+    summary="Start making a film",
+)
+async def create_movie(body: MovieCreate, request: Request, response: Response, who: CurrentUser) -> MovieAccepted:
+    """Queue a film for the caller. Answers at once (202) with the job's id and the
+    URLs to follow it; the film is made in the background."""
+    if body.userId is not None and body.userId != who.user:
+        raise _invalid(("body", "userId"), "userId must be left out: the user is the API key's owner")
+    for stage, name in body.providers.items():
+        try:
+            backend.check_provider(stage, name)
+        except UnknownProviderError as exc:
+            raise _invalid(("body", "providers", stage), str(exc)) from exc
+    # one submission per user at a time in this process, so two quick ones cannot both slip under a quota
+    # (across gateways the quota check and the insert share one write transaction: on SQLite that
+    # serialises them; on PostgreSQL two gateways may each admit one film over the limit)
+    lock = _user_locks.setdefault(who.user, asyncio.Lock())
+    async with lock:
+
+        def _submit() -> dict[str, Any]:
+            with backend.write_session() as ws:
+                _check_quotas(request, who, ws)
+                try:
+                    movie = backend.submit_movie(ws, who.user, body)
+                except InvalidInput as exc:
+                    raise _invalid(("body",), str(exc)) from exc
+                except UnknownProviderError as exc:  # the server's own provider settings name a missing one
+                    log.error("submit refused: %s", exc)
+                    raise HTTPException(503, detail="the service is misconfigured: a stage has no provider; "
+                                        "an operator must fix DEEPFLIX_*_PROVIDER") from exc
+                audit_request(request, ws, "movie.create", who=who, target=movie["id"], outcome=202,
+                              detail={"genre": body.genre, "scenes": body.num_sequences, "resolution": body.resolution})
+            return movie
+
+        movie = await run_in_threadpool(_submit)
+    request.state.job_id = movie["id"]
+    response.headers["Location"] = f"/api/movies/{movie['id']}"
+    return MovieAccepted(id=movie["id"], status=movie["status"], urls=backend.urls(movie["id"]))
+
+
+def _check_concurrency(request: Request, who: Principal, session: Session | None = None) -> None:
+    s = settings_of(request)
+    max_jobs = who.max_concurrent_jobs or s.deepflix_max_concurrent_jobs
+    if session is None:
+        with backend.session() as rs:
+            active = backend.count_active(rs, who.user)
+    else:
+        active = backend.count_active(session, who.user)
+    if active >= max_jobs:
+        raise _quota(request, f"quota: {active} of your films are still being made and the most at once is "
+                     f"{max_jobs}; wait for one to finish, or cancel one", 30)
+
+
+def _quota(request: Request, detail: str, retry_after: float) -> HTTPException:
+    request.app.state.metrics.limited.labels("quota").inc()
+    return too_many(detail, retry_after)
+
+
+def _check_quotas(request: Request, who: Principal, session: Session) -> None:
+    _check_concurrency(request, who, session)
+    per_day = who.films_per_day or settings_of(request).deepflix_films_per_day
+    now = datetime.now(UTC)
+    made, oldest = backend.count_since(session, who.user, now - timedelta(days=1))
+    if made >= per_day:
+        wait = max(1.0, (oldest + timedelta(days=1) - now).total_seconds()) if oldest else 3600.0
+        raise _quota(request, f"quota: you started {made} films in the last 24 hours and the most is {per_day}; "
+                     f"the next can start in {int(wait // 60) + 1} min", wait)
+
+
+@router.get("", response_model=MovieList, responses={**AUTH_ERRORS}, summary="List your films")
+def list_movies(
+    who: CurrentUser,
+    status: Annotated[JobStatus | None, Query(description="Only films in this state.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MovieList:
+    """The caller's films, newest first."""
+    with backend.session() as session:
+        items, total = backend.list_movies(session, who.user, status=status, limit=limit, offset=offset)
+    return MovieList(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{movie_id}", response_model=MoviePublic, responses={**MOVIE_ERRORS}, summary="A film's status")
+def get_movie(movie: OwnedMovie) -> MoviePublic:
+    """Status, each stage's progress, the story once written, the error if it
+    failed, and the URLs of its files."""
+    return backend.movie_public(movie)
+
+
+def _act(request: Request, who: Principal, movie: dict[str, Any], action: str) -> dict[str, Any]:
+    """cancel / retry / delete in the job service's own transaction, then the audit line."""
+    fn = {"cancel": backend.cancel_movie, "retry": backend.retry_movie, "delete": backend.delete_movie}[action]
+    outcome = 204 if action == "delete" else 200
+    try:
+        if action == "retry":
+            _check_concurrency(request, who)
+        out = fn(who.user, movie["id"])
+    except backend.Conflict as exc:
+        outcome = 409
+        raise HTTPException(409, detail=str(exc)) from exc
+    except HTTPException as exc:
+        outcome = exc.status_code
+        raise
+    finally:
+        with backend.write_session() as ws:
+            audit_request(request, ws, f"movie.{action}", who=who, target=movie["id"], outcome=outcome)
+    if out is None:  # gone between the lookup and now
+        raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
+    return out
+
+
+@router.post("/{movie_id}/cancel", response_model=MoviePublic, responses={**MOVIE_ERRORS, **CONFLICT},
+             summary="Stop making a film")
+def cancel_movie(request: Request, movie: OwnedMovie, who: CurrentUser) -> MoviePublic:
+    """Cancel a queued or running film; its finished stages are kept for a retry."""
+    return backend.movie_public(_act(request, who, movie, "cancel"))
+
+
+@router.post("/{movie_id}/retry", status_code=202, response_model=MoviePublic,
+             responses={**MOVIE_ERRORS, **CONFLICT}, summary="Try a failed or cancelled film again")
+def retry_movie(request: Request, movie: OwnedMovie, who: CurrentUser) -> MoviePublic:
+    """Run a failed or cancelled film again; what was finished is reused, not redone."""
+    return backend.movie_public(_act(request, who, movie, "retry"))
+
+
+@router.delete("/{movie_id}", status_code=204, responses={**MOVIE_ERRORS, **CONFLICT}, summary="Delete a film")
+def delete_movie(request: Request, movie: OwnedMovie, who: CurrentUser) -> Response:
+    """Forget a film (a running one is cancelled first)."""
+    _act(request, who, movie, "delete")
+    return Response(status_code=204)

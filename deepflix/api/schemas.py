@@ -1,0 +1,147 @@
+"""The gateway's request and response bodies (the seed's fields, validated)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..models import MAX_SCENES, Aspect, Genre, Resolution, Sampler
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]  # deepflix.db.models.MOVIE_STATUSES
+Priority = Literal["high", "normal", "low"]
+StageName = Literal["story", "picture", "speech", "score", "segment", "cut"]
+MAX_SEED = 2**32 - 1
+PROMPT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$"  # what image models take; also keeps the value inside a database integer
+
+
+class MovieCreate(BaseModel):
+    """The seed's `POST /api/movies` body. The user is the API key's owner: a
+    `userId` in the body is accepted for the seed's clients only when it names
+    that same user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=2000, pattern=PROMPT_PATTERN,
+                        description="What the film is about (not blank; no control characters but tab and newline).")
+    genre: Genre = "drama"
+    num_sequences: int = Field(6, ge=1, le=MAX_SCENES, description="Number of scenes.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Same prompt and seed, same film.")
+    sampler: Sampler = "euler"
+    steps: int = Field(20, ge=1, le=150)
+    cfg_scale: float = Field(7.0, ge=1.0, le=30.0)
+    aspect: Aspect = "16:9"
+    resolution: Resolution = "720p"
+    priority: Priority = "normal"
+    providers: dict[StageName, str] = Field(
+        default_factory=dict, description="Provider id per stage (the spec lists the installed ones); unset = the server's."
+    )
+    userId: str | None = Field(None, max_length=64, description="Ignored unless it differs from the key's user (then 422).")
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt(cls, v: object) -> object:
+        # clearer words than the pattern's for the two usual mistakes; the pattern is what the spec shows
+        if isinstance(v, str):
+            if v and not v.strip():
+                raise ValueError("prompt must not be blank: say what the film is about")
+            if any((ord(c) < 32 and c not in "\n\t") or c == "\x7f" for c in v):
+                raise ValueError("prompt must not contain control characters")
+        return v
+
+    @field_validator("prompt")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+    @field_validator("providers")
+    @classmethod
+    def _providers(cls, v: dict[str, str]) -> dict[str, str]:
+        for stage, name in v.items():
+            if not (0 < len(name) <= 100):
+                raise ValueError(f"provider name for {stage} must be 1-100 characters")
+        return v
+
+
+class MovieUrls(BaseModel):
+    self: str
+    events: str
+    video: str
+    subtitles_srt: str
+    subtitles_vtt: str
+    poster: str
+    cancel: str
+    retry: str
+
+
+class MovieAccepted(BaseModel):
+    id: str
+    status: JobStatus
+    urls: MovieUrls
+
+
+class StageProgress(BaseModel):
+    """One stage of a film; per-scene stages count their scenes."""
+
+    name: str
+    status: str
+    done: int = 0
+    total: int = 0
+    progress: float = Field(0.0, ge=0.0, le=1.0)
+    attempts: int = 0
+    seconds: float | None = None
+    error: str | None = None
+
+
+class MoviePublic(BaseModel):
+    id: str
+    status: JobStatus
+    progress: float = Field(ge=0.0, le=1.0)
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    request: dict[str, Any]
+    stages: list[StageProgress]
+    story: dict[str, Any] | None = None
+    title: str | None = None
+    error: str | None = None
+    urls: MovieUrls
+    artifacts: dict[str, str] = Field(default_factory=dict, description="Files ready now: name -> URL.")
+
+
+class MovieSummary(BaseModel):
+    id: str
+    status: JobStatus
+    progress: float = Field(ge=0.0, le=1.0)
+    title: str | None = None
+    prompt: str
+    genre: str
+    created_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = None
+    urls: MovieUrls
+
+
+class MovieList(BaseModel):
+    items: list[MovieSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class ErrorBody(BaseModel):
+    detail: Any = Field(description="What went wrong, in words; for 422 a list of the bad fields.")
+
+
+class ComponentHealth(BaseModel):
+    ok: bool
+    detail: str = ""
+
+
+class Health(BaseModel):
+    ok: bool
+    database: ComponentHealth
+    broker: ComponentHealth
+    storage: ComponentHealth
+    providers: dict[str, dict[str, Any]]

@@ -1,0 +1,53 @@
+"""The gateway's own settings: limits and quotas per API key.
+
+Kept apart from deepflix.core.config (the lead's) so the gateway can grow knobs
+without touching the shared contract. Read at call time through ``api_settings()``
+so tests can change the environment and call ``reload_api_settings()``;
+``create_app(settings=...)`` takes an explicit instance too.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # rate limit per API key: a token bucket refilled at rate_per_minute, holding at most rate_burst
+    deepflix_rate_per_minute: float = Field(600.0, gt=0, description="requests per minute per API key")
+    deepflix_rate_burst: int = Field(120, ge=1, description="requests a key may make at once")
+    # unauthenticated callers with a bad key, per client address (slows key guessing)
+    deepflix_auth_failures_per_minute: float = Field(60.0, gt=0)
+    deepflix_auth_failures_burst: int = Field(30, ge=1)
+    # quotas per user (an API key row may override them)
+    deepflix_max_concurrent_jobs: int = Field(3, ge=1, description="unfinished films per user")
+    deepflix_films_per_day: int = Field(50, ge=1, description="films a user may start in 24 hours")
+    deepflix_max_prompt_chars: int = Field(2000, ge=1, le=2000)
+    # server-sent events: a stream closes after this long; EventSource reconnects with Last-Event-ID
+    deepflix_sse_max_seconds: float = Field(600.0, gt=0)
+    deepflix_sse_poll_seconds: float = Field(0.5, gt=0)
+    # a verified key is remembered this long (saves a database read per request; revocation waits this long
+    # in other processes, and is immediate in the one that revoked)
+    deepflix_key_cache_seconds: float = Field(10.0, ge=0)
+    # where each request comes from, for the audit log: trust X-Forwarded-For only behind a proxy
+    deepflix_trust_forwarded: bool = False
+    # mount the seed's per-stage endpoints in the gateway
+    deepflix_mount_stage_services: bool = True
+
+
+_settings: ApiSettings | None = None
+
+
+def api_settings() -> ApiSettings:
+    global _settings
+    if _settings is None:
+        _settings = ApiSettings()
+    return _settings
+
+
+def reload_api_settings() -> ApiSettings:
+    global _settings
+    _settings = ApiSettings()
+    return _settings

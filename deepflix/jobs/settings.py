@@ -1,0 +1,65 @@
+"""The job system's settings (environment / .env, prefix DEEPFLIX_).
+
+They live here rather than in core/config.py so this area can evolve them on
+its own; they are re-read whenever core's settings are reloaded.
+
+Recovery of a killed worker's message takes heartbeat_timeout (the worker's
+last heartbeat must be that old) plus at most reconcile_interval (the
+reconciler forces Dramatiq's queue maintenance on every queue each pass), plus
+about a second for a live consumer to fetch it: ~30 + 10 + 1 s with these
+defaults (Dramatiq's own defaults, a 60 s timeout and maintenance on 0.1% of
+commands, took 679 s here).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STAGE_NAMES = ("story", "picture", "speech", "score", "segment", "cut")
+
+
+class JobSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEEPFLIX_", env_file=".env", extra="ignore")
+
+    # broker
+    redis_namespace: str = Field("deepflix", description="prefix of every Redis key the job system writes")
+    heartbeat_timeout: float = Field(30.0, gt=0, description="s without a heartbeat before a worker is dead")
+    maintenance_chance: int = Field(10_000, ge=0, le=1_000_000, description="per million Redis commands")
+    dead_message_ttl: float = Field(14 * 86400.0, gt=0, description="s dead letters are kept")
+    reconcile_interval: float = Field(10.0, gt=0, description="s between reconciler passes")
+    reconcile_grace: float = Field(15.0, ge=0, description="s a queued stage may wait for its message")
+
+    # retries and limits
+    max_attempts: int = Field(4, ge=1, le=50, description="tries of one stage (a killed worker counts)")
+    min_backoff: float = Field(2.0, gt=0, description="s before the first retry of a failed stage")
+    max_backoff: float = Field(120.0, gt=0)
+    owner_inflight: int = Field(8, ge=1, description="stages one owner may have queued or running per queue kind")
+    time_limit_story: float = 600.0
+    time_limit_picture: float = 900.0
+    time_limit_speech: float = 600.0
+    time_limit_score: float = 600.0
+    time_limit_segment: float = 1200.0
+    time_limit_cut: float = 1800.0
+
+    # workers
+    worker_threads: int = Field(2, ge=1, le=64)
+    worker_processes: int = Field(1, ge=1, le=64)
+    plugins: str = Field("", description="extra provider modules (comma-separated) worker processes register")
+
+    def time_limit(self, stage: str) -> float:
+        return float(getattr(self, f"time_limit_{stage}"))
+
+
+_cached: tuple[object, JobSettings] | None = None
+
+
+def job_settings() -> JobSettings:
+    """The current settings; rebuilt when core's settings object was reloaded."""
+    global _cached
+    from ..core import config
+
+    core = config.settings
+    if _cached is None or _cached[0] is not core:
+        _cached = (core, JobSettings())
+    return _cached[1]

@@ -1,0 +1,257 @@
+"""A movie's state machine, as transactions over its rows.
+
+Every transition of one movie first locks the movie row (dispatch.lock_movie),
+so the transitions of one movie run one at a time: in particular the fan-ins
+(score and segments once every scene's picture and speech is done; the cut
+once the score and every segment is done) are conditional UPDATEs
+``waiting -> ready WHERE no dependency is unfinished``, run under that lock,
+and so happen exactly once however many workers finish scenes at once.
+Callers own the session and commit it (the stage messages go out on commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, aliased
+
+from ..db.base import utcnow
+from ..db.models import OPEN_STAGE, Movie, Stage
+from .broker import queue_for
+from .dispatch import add_event, dispatch, lock_movie
+
+# (stages that wait, the stages they wait for)
+FAN_INS = (
+    (("score", "segment"), ("picture", "speech")),
+    (("cut",), ("score", "segment")),
+)
+
+
+@dataclass
+class Job:
+    """What a worker needs to run one stage: a snapshot taken when it claimed it."""
+
+    movie_id: str
+    stage_id: int
+    stage: str
+    scene: int | None
+    attempts: int
+    priority: str
+    request: dict[str, Any]
+    options: dict[str, Any]
+    story: dict[str, Any] | None
+    keys: dict[str, list[str | None]] = field(default_factory=dict)  # finished stages' keys, by scene
+
+
+@dataclass
+class Done:
+    key: str
+    cached: bool
+    seconds: float
+    provider: str
+    story: dict[str, Any] | None = None  # story stage: the story; cut: the timed story
+    result: dict[str, Any] | None = None  # cut: the film's files and keys
+
+
+def new_stage(movie: Movie, name: str, scene: int | None, status: str) -> Stage:
+    return Stage(movie_id=movie.id, name=name, scene=scene, status=status,
+                 queue=queue_for(name, movie.priority), attempts=0, cached=False)
+
+
+def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = None) -> Movie:
+    """Insert a movie with its first stage ready (or, given a story, its scenes)."""
+    session.add(movie)
+    session.flush()
+    add_event(session, movie.id, "submitted", message=movie.request.get("prompt", "")[:200])
+    if story is None:
+        session.add(new_stage(movie, "story", None, "ready"))
+    else:  # a story a person wrote: the story stage is done already
+        st = new_stage(movie, "story", None, "succeeded")
+        st.cached, st.provider, st.finished_at = True, "story file", utcnow()
+        session.add(st)
+        _story_done(session, movie, story)
+    session.flush()
+    dispatch(session)
+    return movie
+
+
+def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
+    """The fan-out: every scene's speech and picture, and the rows that wait on them."""
+    movie.story = story
+    movie.title = str(story.get("title", ""))[:200] or None
+    n = len(story["scenes"])
+    rows = [new_stage(movie, "speech", i, "ready") for i in range(n)]
+    rows += [new_stage(movie, "picture", i, "ready") for i in range(n)]
+    rows += [new_stage(movie, "score", None, "waiting")]
+    rows += [new_stage(movie, "segment", i, "waiting") for i in range(n)]
+    rows += [new_stage(movie, "cut", None, "waiting")]
+    session.add_all(rows)
+    session.flush()
+    add_event(session, movie.id, "story", stage="story", message=movie.title or "", data={"scenes": n})
+
+
+def _keys(session: Session, movie_id: str) -> dict[str, list[str | None]]:
+    out: dict[str, dict[int, str | None]] = {}
+    for name, scene, key in session.execute(
+        select(Stage.name, Stage.scene, Stage.artifact_key).where(Stage.movie_id == movie_id, Stage.status == "succeeded")
+    ):
+        out.setdefault(name, {})[scene if scene is not None else 0] = key
+    return {name: [d[i] for i in sorted(d)] for name, d in out.items()}
+
+
+def claim(session: Session, movie_id: str, stage_id: int, worker: str, max_attempts: int) -> Job | None:
+    """Mark a stage running and count the attempt. None when there is nothing to
+    run: the stage is finished or cancelled (a stale or duplicate message), or it
+    has used up its attempts (then it is failed here)."""
+    movie = lock_movie(session, movie_id)
+    if movie is None or movie.status not in ("queued", "running"):
+        return None
+    now = utcnow()
+    res = session.execute(
+        update(Stage)
+        .where(Stage.id == stage_id, Stage.movie_id == movie_id, Stage.status.in_(("queued", "running")))
+        .values(status="running", attempts=Stage.attempts + 1, worker=worker[:128], started_at=now)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    st = session.execute(select(Stage).where(Stage.id == stage_id).execution_options(populate_existing=True)).scalar_one()
+    if st.attempts > max_attempts:
+        last = f" (last error: {st.error})" if st.error else " (its worker died each time)"
+        fail_stage(session, movie_id, stage_id, f"gave up after {max_attempts} attempts{last}", locked=movie)
+        return None
+    if movie.status == "queued":
+        movie.status = "running"
+    movie.started_at = movie.started_at or now
+    add_event(session, movie_id, "stage_started", stage=st.name, scene=st.scene,
+              data={"attempt": st.attempts, "worker": worker})
+    return Job(movie_id=movie_id, stage_id=stage_id, stage=st.name, scene=st.scene, attempts=st.attempts,
+               priority=movie.priority, request=dict(movie.request), options=dict(movie.options),
+               story=movie.story, keys=_keys(session, movie_id))
+
+
+def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
+    """Record a finished stage, fan in, and send what became ready.
+    False when the stage was no longer running (finished by a duplicate, or cancelled)."""
+    movie = lock_movie(session, movie_id)
+    if movie is None:
+        return False
+    now = utcnow()
+    res = session.execute(
+        update(Stage)
+        .where(Stage.id == stage_id, Stage.status == "running")
+        .values(status="succeeded", artifact_key=done.key, cached=done.cached, seconds=round(done.seconds, 3),
+                provider=done.provider, finished_at=now, error=None)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    st = session.get(Stage, stage_id)
+    assert st is not None
+    add_event(session, movie_id, "stage_done", stage=st.name, scene=st.scene,
+              data={"seconds": round(done.seconds, 3), "cached": done.cached, "key": done.key})
+    if st.name == "story":
+        assert done.story is not None
+        _story_done(session, movie, done.story)
+    elif st.name == "cut":
+        movie.story = done.story or movie.story
+        movie.result = done.result
+        movie.status, movie.finished_at, movie.error = "succeeded", now, None
+        add_event(session, movie_id, "movie_done", message=movie.title or "", data=done.result)
+    advance(session, movie)
+    dispatch(session)
+    return True
+
+
+def advance(session: Session, movie: Movie) -> int:
+    """The fan-ins: waiting stages whose inputs are all done become ready.
+    Run under the movie's lock; the conditional UPDATE makes each happen once."""
+    n = 0
+    for targets, deps in FAN_INS:
+        dep = aliased(Stage)
+        unfinished = exists(
+            select(dep.id).where(dep.movie_id == movie.id, dep.name.in_(deps), dep.status != "succeeded")
+        )
+        res = session.execute(
+            update(Stage)
+            .where(Stage.movie_id == movie.id, Stage.name.in_(targets), Stage.status == "waiting", ~unfinished)
+            .values(status="ready")
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount:  # type: ignore[attr-defined]
+            n += res.rowcount  # type: ignore[attr-defined]
+            add_event(session, movie.id, "fan_in", stage=targets[0], data={"ready": list(targets), "count": res.rowcount})  # type: ignore[attr-defined]
+    return n
+
+
+def fail_stage(session: Session, movie_id: str, stage_id: int, error: str, *, locked: Movie | None = None) -> bool:
+    """A stage failed for good: the movie fails, its other open stages are cancelled,
+    finished work is kept for a retry."""
+    movie = locked or lock_movie(session, movie_id)
+    if movie is None:
+        return False
+    now = utcnow()
+    res = session.execute(
+        update(Stage)
+        .where(Stage.id == stage_id, Stage.status.in_(("queued", "running")))
+        .values(status="failed", error=error[:4000], finished_at=now)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    st = session.get(Stage, stage_id)
+    assert st is not None
+    label = st.name if st.scene is None else f"{st.name} (scene {st.scene + 1})"
+    session.execute(
+        update(Stage).where(Stage.movie_id == movie_id, Stage.id != stage_id, Stage.status.in_(OPEN_STAGE))
+        .values(status="cancelled").execution_options(synchronize_session=False)
+    )
+    movie.status, movie.finished_at = "failed", now
+    movie.error = f"{label} failed: {error}"[:4000]
+    add_event(session, movie_id, "stage_failed", stage=st.name, scene=st.scene, message=error[:2000])
+    add_event(session, movie_id, "movie_failed", message=movie.error)
+    return True
+
+
+def retry_later(session: Session, movie_id: str, stage_id: int, error: str, delay: float) -> bool:
+    """A transient failure: the stage goes back to queued; Dramatiq re-delivers it after a backoff."""
+    if lock_movie(session, movie_id) is None:
+        return False
+    res = session.execute(
+        update(Stage).where(Stage.id == stage_id, Stage.status == "running").values(status="queued", error=error[:4000])
+    )
+    if res.rowcount == 1:  # type: ignore[attr-defined]
+        st = session.get(Stage, stage_id)
+        assert st is not None
+        add_event(session, movie_id, "stage_retry", stage=st.name, scene=st.scene, message=error[:2000],
+                  data={"attempt": st.attempts, "delay": round(delay, 1)})
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel(session: Session, movie_id: str) -> bool:
+    movie = lock_movie(session, movie_id)
+    if movie is None or movie.status not in ("queued", "running"):
+        return False
+    session.execute(
+        update(Stage).where(Stage.movie_id == movie_id, Stage.status.in_(OPEN_STAGE))
+        .values(status="cancelled").execution_options(synchronize_session=False)
+    )
+    movie.status, movie.finished_at = "cancelled", utcnow()
+    add_event(session, movie_id, "movie_cancelled")
+    return True
+
+
+def retry(session: Session, movie_id: str) -> bool:
+    """Run a failed or cancelled movie again from its stored work: only the stages
+    that did not finish run again, each with fresh attempts."""
+    movie = lock_movie(session, movie_id)
+    if movie is None or movie.status not in ("failed", "cancelled"):
+        return False
+    for st in session.scalars(select(Stage).where(Stage.movie_id == movie_id, Stage.status.in_(("failed", "cancelled")))):
+        st.status = "ready" if st.name in ("story", "picture", "speech") else "waiting"
+        st.attempts, st.error = 0, None
+    movie.status, movie.error, movie.finished_at = "queued", None, None
+    session.flush()
+    add_event(session, movie_id, "movie_retried")
+    advance(session, movie)
+    dispatch(session)
+    return True

@@ -1,0 +1,226 @@
+"""Worker processes: `deepflix worker --queues gpu|cpu|gpu,cpu --processes N --threads M`,
+and the in-process workers `deepflix serve` runs on one machine.
+
+A worker process runs a Dramatiq Worker on our broker. With --processes N a
+supervisor starts N of them, starts a new one when one dies (a killed worker
+loses only the attempt it was running; its message comes back through the
+heartbeat timeout and the reconciler) and runs the reconciler.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+
+from .broker import expand_queues, get_broker
+from .reconciler import Reconciler, announce_worker
+from .settings import job_settings
+
+log = logging.getLogger("deepflix.jobs")
+_booted: weakref.WeakSet[Any] = weakref.WeakSet()  # brokers whose process_boot was emitted
+
+
+def load_plugins(spec: str | None = None) -> list[str]:
+    """Register extra provider modules (DEEPFLIX_PLUGINS) with the plugin manager."""
+    from .. import plugins
+
+    names = [n.strip() for n in (spec if spec is not None else job_settings().plugins).split(",") if n.strip()]
+    for name in names:
+        mod = importlib.import_module(name)
+        if not plugins.pm.is_registered(mod):
+            plugins.pm.register(mod, name)
+    if names:
+        plugins.reset()
+    return names
+
+
+@dataclass
+class WorkerHandle:
+    worker: dramatiq.Worker
+    queues: set[str]
+    threads: int
+    wid: str
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads_extra: list[threading.Thread] = field(default_factory=list)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        for t in self.threads_extra:
+            if isinstance(t, Reconciler):
+                t.stop()
+        self.worker.stop(timeout=int(timeout * 1000))
+
+
+def start_worker(queues: set[str], threads: int, *, reconcile: bool = False) -> WorkerHandle:
+    """Start a Dramatiq worker in this process (its threads run in the background)."""
+    from ..db import migrate
+
+    migrate()
+    load_plugins()
+    from ..plugins import providers
+
+    providers("story")  # import every provider module now, not inside the first stage a worker takes
+    broker = get_broker()
+    if broker not in _booted:  # starts the TimeLimit watchdog, once per broker
+        broker.emit_after("process_boot")
+        _booted.add(broker)
+    worker = dramatiq.Worker(broker, queues=queues, worker_threads=threads, worker_timeout=1000)
+    # Prefetch no more than the threads can run: a busy worker must not hold
+    # messages another idle worker could start (and a dead one loses fewer).
+    worker.queue_prefetch = threads
+    worker.start()
+    wid = f"{socket.gethostname()}:{os.getpid()}"
+    handle = WorkerHandle(worker, queues, threads, wid)
+
+    def beat() -> None:
+        info = {"id": wid, "host": socket.gethostname(), "pid": os.getpid(), "queues": sorted(queues),
+                "threads": threads, "started": time.time()}
+        period = max(1.0, job_settings().heartbeat_timeout / 3)
+        while not handle.stop_event.is_set():
+            try:
+                announce_worker(broker, wid, info)
+            except Exception as exc:
+                log.debug("worker heartbeat failed: %s", exc)
+            handle.stop_event.wait(period)
+
+    hb = threading.Thread(target=beat, name="deepflix-heartbeat", daemon=True)
+    hb.start()
+    handle.threads_extra.append(hb)
+    if reconcile:
+        rec = Reconciler()
+        rec.start()
+        handle.threads_extra.append(rec)
+    return handle
+
+
+def run_worker_process(queues: str, threads: int) -> int:
+    """One worker process, until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handle = start_worker(expand_queues(queues), threads)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    handle.stop()
+    return 0
+
+
+def _child_cmd(queues: str, threads: int) -> list[str]:
+    return [sys.executable, "-m", "deepflix.jobs.worker", "--queues", queues, "--threads", str(threads)]
+
+
+def supervise(queues: str, processes: int, threads: int, *, reconcile: bool = True,
+              stop: threading.Event | None = None, on_start: Any = None) -> int:
+    """Run N worker processes; a process that dies is replaced. Returns on SIGTERM/SIGINT or ``stop``."""
+    expand_queues(queues)  # fail fast on a bad --queues
+    from ..db import migrate
+
+    migrate()
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    children: list[subprocess.Popen[bytes]] = [subprocess.Popen(_child_cmd(queues, threads)) for _ in range(processes)]
+    born = [time.monotonic()] * processes
+    quick_deaths = 0
+    if on_start:
+        on_start(children)
+    rec = Reconciler() if reconcile else None
+    if rec:
+        rec.start()
+    try:
+        while not stop.wait(0.5):
+            for i, child in enumerate(children):
+                if child.poll() is not None:
+                    log.warning("worker process %d exited with %s; starting another", child.pid, child.returncode)
+                    # a process that dies at once (bad settings, no Redis) is restarted ever more slowly
+                    quick_deaths = quick_deaths + 1 if time.monotonic() - born[i] < 5 else 0
+                    if quick_deaths and stop.wait(min(30.0, 0.5 * 2 ** quick_deaths)):
+                        break
+                    children[i] = subprocess.Popen(_child_cmd(queues, threads))
+                    born[i] = time.monotonic()
+                    if on_start:
+                        on_start(children)
+    finally:
+        if rec:
+            rec.stop()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    return 0
+
+
+# --------------------------------------------------------------------------- one machine
+
+
+@dataclass
+class JobServices:
+    """What `deepflix serve` runs besides the web app: the broker, workers, reconciler."""
+
+    redis_url: str
+    embedded: bool
+    worker: WorkerHandle | None
+    reconciler: Reconciler | None = None
+
+    def stop(self) -> None:
+        from .broker import reset_broker
+        from .redis_server import stop_embedded_redis
+
+        if self.reconciler is not None:
+            self.reconciler.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        reset_broker()
+        if self.embedded:
+            stop_embedded_redis()
+
+
+def start_services(threads: int | None = None, queues: str = "gpu,cpu", workers: bool = True) -> JobServices:
+    """Start the job system in this process: the private Redis when REDIS_URL is
+    unset, the database at head, in-process worker threads (none with
+    workers=False, when `deepflix worker` processes do the work) and the reconciler."""
+    from ..core import config
+    from ..db import migrate
+    from .broker import redis_url
+    from .redis_server import start_embedded_redis
+
+    embedded = not config.settings.redis_url
+    url = start_embedded_redis() if embedded else redis_url()
+    migrate()
+    handle = start_worker(expand_queues(queues), threads or job_settings().worker_threads) if workers else None
+    rec = Reconciler()
+    rec.start()
+    return JobServices(url, embedded, handle, rec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m deepflix.jobs.worker")
+    p.add_argument("--queues", default="gpu,cpu")
+    p.add_argument("--threads", type=int, default=job_settings().worker_threads)
+    a = p.parse_args(argv)
+    return run_worker_process(a.queues, a.threads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

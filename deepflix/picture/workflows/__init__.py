@@ -1,0 +1,1 @@
+"""API-format ComfyUI workflow templates shipped with DeepFlix (loaded by file stem)."""

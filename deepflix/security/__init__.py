@@ -1,0 +1,1 @@
+"""The gateway's security: API keys stored hashed, rate limits, quotas, the audit log."""

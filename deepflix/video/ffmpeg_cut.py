@@ -1,0 +1,179 @@
+"""builtin/ffmpeg: the offline cut, the default.
+
+Frames are rendered with OpenCV/numpy (Ken Burns and parallax warped
+sub-pixel, transitions, title card, credits, burned-in captions; see
+render.py) and piped raw into ONE ffmpeg, which encodes them with the mixed
+sound (speech over the score, ducked and loudness-normalised by
+``deepflix.music.mix``) and the soft subtitles (mov_text) into a web-ready MP4
+(H.264 + AAC, yuv420p, faststart). Rendering and encoding overlap: a writer
+thread feeds ffmpeg while the next frame is drawn.
+
+When the request names pre-encoded scene segments (the segment stage), the
+picture is those joined without re-encoding, and this stage only mixes the
+sound, muxes the subtitles and writes the poster and preview.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInput, ProviderError
+from ..hookspecs import hookimpl
+from ..models import CutRequest, CutResult, frame_size
+from ..provider import StageContext
+from .base import CutProvider
+from .captions import CaptionStyle, Captions, write_subtitle_files
+from .encode import COLOR_TAGS, FrameSink, check_preset, partial_name, run_ffmpeg, video_codec_args, wants_nvenc
+from .poster import PreviewTap, make_poster, make_preview, preview_windows
+from .render import TRANSITION_SECONDS, SegmentPlan, Shot, ShotSpec, render_segment, transition_frames
+
+AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k"]
+
+
+def frame_edges(req: CutRequest) -> list[int]:
+    """Frame index where each scene starts, plus the film's frame count: the film is
+    exactly the sum of its scenes (rounded once, cumulatively, so errors never add up)."""
+    edges, t = [0], 0.0
+    for sc in req.scenes:
+        t += sc.duration
+        edges.append(int(round(t * req.fps)))
+    return edges
+
+
+def film_plans(req: CutRequest, ctx: StageContext) -> list[SegmentPlan]:
+    """One plan per scene, as the segment stage would cut the film."""
+    edges = frame_edges(req)
+    specs = [
+        ShotSpec(picture=ctx.path(sc.picture), layers=tuple(ctx.path(r) for r in sc.layers),
+                 clip=ctx.path(sc.clip) if sc.clip else None, move=sc.camera_move)
+        for sc in req.scenes
+    ]
+    plans = []
+    n = len(req.scenes)
+    for i, sc in enumerate(req.scenes):
+        frames = edges[i + 1] - edges[i]
+        last = i == n - 1
+        kind = "fade_black" if last else sc.transition
+        plans.append(SegmentPlan(
+            shot=specs[i], frames=frames,
+            title=req.title if i == 0 else None, logline=req.logline if i == 0 else "",
+            title_duration=req.title_duration if i == 0 else 0.0,
+            credits=req.credits if last else [], credits_duration=req.credits_duration if last else 0.0,
+            next=None if last else specs[i + 1], transition=kind,
+            transition_frames=transition_frames(kind, TRANSITION_SECONDS, frames, req.fps), fade_in=i == 0,
+        ))
+    return plans
+
+
+def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) -> Path:
+    from ..music.mix import mix_film_audio  # the sound engineer's mixer; imported when needed
+
+    speech = [(ctx.path(sc.speech), sc.start + sc.speech_offset) for sc in req.scenes]
+    score = ctx.path(req.score) if req.score is not None else None
+    mix_film_audio(speech=speech, score=score, duration=duration, out=out, target_lufs=req.loudness_lufs)
+    if not out.exists() or out.stat().st_size < 64:
+        raise ProviderError(f"the sound mix wrote no audio to {out.name}")
+    return out
+
+
+class FFmpegCut(CutProvider):
+    provider_id = "builtin/ffmpeg"
+    version = "1"
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}
+
+    def check_inputs(self, request: CutRequest) -> None:
+        check_preset(request.preset)
+        video_codec_args(request.codec, request.crf, request.preset, request.fps)  # codec available here
+        t = 0.0
+        for i, sc in enumerate(request.scenes):
+            if abs(sc.start - t) > 0.5 / request.fps:
+                raise InvalidInput(f"scene {i + 1} starts at {sc.start:.3f}s but the scenes before it end at "
+                                   f"{t:.3f}s: scenes must follow each other on the film's timeline")
+            t += sc.duration
+        if request.segments and len(request.segments) != len(request.scenes):
+            raise InvalidInput(f"{len(request.segments)} segments for {len(request.scenes)} scenes")
+
+    def generate(self, request: CutRequest, ctx: StageContext) -> CutResult:
+        width, height = frame_size(request.aspect, request.resolution)
+        edges = frame_edges(request)
+        duration = edges[-1] / request.fps
+        out = ctx.out_dir
+        movie = out / "movie.mp4"
+        srt, vtt = write_subtitle_files(request.subtitles, out)
+        with tempfile.TemporaryDirectory(prefix="deepflix-cut-") as tmp_dir:
+            tmp = Path(tmp_dir)
+            ctx.progress(0.02, "mixing sound")
+            wav = mix_sound(request, ctx, duration, tmp / "mix.wav")
+            extra_in = ["-i", str(wav)]
+            maps = ["-map", "1:a:0"]
+            subs: list[str] = []
+            if request.subtitles:
+                extra_in += ["-i", str(out / srt)]
+                maps += ["-map", "2:s:0"]
+                subs = ["-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
+            tail = [*AUDIO_ARGS, *subs, "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    "-f", "mp4"]
+            ctx.progress(0.05, "picture")
+            windows = preview_windows([e / request.fps for e in edges[:-1]], duration, request.title_duration)
+            tap: PreviewTap | None = None
+            if request.segments:
+                self._join(request, ctx, tmp, extra_in, maps, tail, movie)
+            else:
+                tap = self._render(request, ctx, width, height, edges, extra_in, maps, tail, movie, windows)
+        ctx.progress(0.93, "poster and preview")
+        poster_scene = request.scenes[len(request.scenes) // 2]
+        make_poster(ctx.path(poster_scene.picture), request.title, request.logline, width, height, out / "poster.jpg")
+        if tap is not None:
+            tap.write(out / "preview.webp")
+        else:
+            make_preview(movie, windows, duration, width, height, out / "preview.webp")
+        ctx.progress(1.0, "done")
+        return CutResult(video=movie.name, srt=srt, vtt=vtt, poster="poster.jpg", preview="preview.webp",
+                         duration=round(duration, 6), width=width, height=height)
+
+    def _render(self, req: CutRequest, ctx: StageContext, width: int, height: int, edges: list[int],
+                extra_in: list[str], maps: list[str], tail: list[str], movie: Path,
+                windows: list[float]) -> PreviewTap:
+        _, vargs = video_codec_args(req.codec, req.crf, req.preset, req.fps, nvenc=wants_nvenc())
+        keys = ",".join(f"{e / req.fps:.4f}" for e in edges[1:-1])  # scene starts: seekable, clean preview cuts
+        out_args = [*extra_in, "-map", "0:v:0", *maps, *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS,
+                    *(["-force_key_frames", keys] if keys else []), *tail]
+        plans = film_plans(req, ctx)
+        captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(width, height))
+        live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
+        try:
+            with FrameSink(width, height, req.fps, out_args, movie) as encoder:
+                sink = PreviewTap(encoder, windows)
+                live.append(Shot(plans[0].shot, width, height, req.fps))
+                for i, plan in enumerate(plans):
+                    if plan.next is not None:
+                        live.append(Shot(plan.next, width, height, req.fps))
+                    nxt = live[1] if len(live) > 1 else None
+                    render_segment(plan, sink, live[0], nxt, captions=captions, t_offset=edges[i] / req.fps)
+                    live.pop(0).close()
+                    ctx.progress(0.05 + 0.85 * edges[i + 1] / edges[-1], f"scene {i + 1}/{len(plans)}")
+        finally:
+            for shot in live:
+                shot.close()
+        return sink
+
+    def _join(self, req: CutRequest, ctx: StageContext, tmp: Path, extra_in: list[str], maps: list[str],
+              tail: list[str], movie: Path) -> None:
+        listing = tmp / "segments.txt"
+        lines = []
+        for ref in req.segments:
+            p = ctx.path(ref).resolve()
+            lines.append("file '" + str(p).replace("'", "'\\''") + "'")
+        listing.write_text("\n".join(lines) + "\n")
+        ctx.progress(0.5, "joining segments")
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), *extra_in, "-map", "0:v:0", *maps,
+                    "-c:v", "copy", *tail, "-y", str(partial_name(movie))], final=movie, what="joining the segments")
+
+
+@hookimpl
+def register_cut_providers(register):  # type: ignore[no-untyped-def]
+    register(FFmpegCut)

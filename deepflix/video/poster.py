@@ -1,0 +1,126 @@
+"""The film's poster (a JPEG) and its short animated preview (a WebP)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..errors import ProviderError
+from .cards import balance, font, text_image, wrap
+from .encode import FrameSink, partial_name, run_ffmpeg, stderr_tail
+from .planes import Frame, cover, read_image
+from .probe import ffmpeg_exe
+
+POSTER_LONG_SIDE = 1920
+PREVIEW_LONG_SIDE = 480
+PREVIEW_FPS = 10
+PREVIEW_WINDOW = 1.6  # seconds of each scene
+PREVIEW_SCENES = 6
+
+
+def make_poster(picture: Path, title: str, logline: str, width: int, height: int, out: Path) -> None:
+    """A scene's picture with the title over a dark foot, at the film's aspect."""
+    scale = min(1.0, POSTER_LONG_SIDE / max(width, height))
+    w, h = round(width * scale) // 2 * 2, round(height * scale) // 2 * 2
+    bgr = cover(read_image(picture), w, h)[:, :, :3].astype(np.float32)
+    # darken the lower part smoothly so the title reads on any picture
+    ramp = np.clip((np.linspace(0, 1, h, dtype=np.float32) - 0.45) / 0.55, 0, 1) ** 1.2 * 0.78
+    bgr *= (1.0 - ramp)[:, None, None]
+    short = min(w, h)
+    tfont = font("Semibold", max(16, round(short * 0.1)))
+    lines = [(line, tfont) for line in balance(title, tfont, w * 0.86)]
+    if logline.strip():
+        lfont = font("LightIt", max(12, round(short * 0.036)))
+        lines.append(("", font("Regular", max(6, round(short * 0.012)))))
+        lines += [(line, lfont) for line in wrap(logline.strip(), lfont, w * 0.76)][:3]
+    text = text_image(lines, w, line_gap=1.15, shadow=max(2, round(short * 0.006)))
+    img = Image.fromarray(np.clip(bgr[:, :, ::-1] + 0.5, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
+    top = max(0, h - text.size[1] - round(h * 0.06))
+    img.alpha_composite(text.crop((0, 0, w, min(text.size[1], h))), (0, top))
+    rgb = np.asarray(img.convert("RGB"))
+    ok, data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+    if not ok:
+        raise RuntimeError("JPEG encoding of the poster failed")
+    tmp = partial_name(out)
+    tmp.write_bytes(data.tobytes())
+    tmp.replace(out)
+
+
+def preview_windows(scene_starts: Sequence[float], duration: float, title_duration: float) -> list[float]:
+    """Start times of the preview's windows: up to six scenes, spread over the film."""
+    n = len(scene_starts)
+    picks = sorted({round(i * (n - 1) / max(1, PREVIEW_SCENES - 1)) for i in range(min(n, PREVIEW_SCENES))})
+    starts = []
+    for i in picks:
+        t = scene_starts[i] + (min(title_duration * 0.4, 1.5) if i == 0 else 0.0)
+        if t + 0.2 < duration:
+            starts.append(round(t, 3))
+    return starts or [0.0]
+
+
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    scale = PREVIEW_LONG_SIDE / max(width, height)
+    return max(2, round(width * scale) // 2 * 2), max(2, round(height * scale) // 2 * 2)
+
+
+def _webp_args(out: Path) -> list[str]:
+    return ["-an", "-c:v", "libwebp_anim", "-lossless", "0", "-quality", "70", "-compression_level", "3",
+            "-loop", "0", "-f", "webp", "-y", str(partial_name(out))]
+
+
+class PreviewTap:
+    """Sits between the renderer and the encoder and keeps small copies of the frames
+    the preview shows, so the whole cut makes its preview without decoding the movie."""
+
+    def __init__(self, sink: FrameSink, starts: Sequence[float]) -> None:
+        self.sink, self.width, self.height, self.fps = sink, sink.width, sink.height, sink.fps
+        step = max(1, round(sink.fps / PREVIEW_FPS))
+        self.wanted = {round(t * sink.fps) + k * step for t in starts
+                       for k in range(int(PREVIEW_WINDOW * sink.fps) // step)}
+        self.size = preview_size(sink.width, sink.height)
+        self.frames: list[bytes] = []
+        self.index = 0
+
+    def buffer(self) -> np.ndarray:
+        return self.sink.buffer()
+
+    def submit(self, buf: np.ndarray) -> None:
+        if self.index in self.wanted:
+            f, (w, h) = Frame(buf, self.width, self.height), self.size
+            small = [cv2.resize(p, size, interpolation=cv2.INTER_AREA)
+                     for p, size in ((f.y, (w, h)), (f.u, (w // 2, h // 2)), (f.v, (w // 2, h // 2)))]
+            self.frames.append(b"".join(p.tobytes() for p in small))
+        self.index += 1
+        self.sink.submit(buf)
+
+    def write(self, out: Path) -> None:
+        w, h = self.size
+        tmp = partial_name(out)
+        cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}",
+               "-r", str(PREVIEW_FPS), "-i", "pipe:0", *_webp_args(out)]
+        proc = subprocess.run(cmd, input=b"".join(self.frames), capture_output=True)
+        if proc.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            raise ProviderError(f"preview failed (ffmpeg exit {proc.returncode}): "
+                                f"{stderr_tail(proc.stderr.decode(errors='replace'))}")
+        tmp.replace(out)
+
+
+def make_preview(video: Path, starts: Sequence[float], duration: float, width: int, height: int, out: Path) -> None:
+    """An animated WebP: a moment of each picked scene, small and looping.
+    Each window is its own input with a fast seek, so little of the film is decoded."""
+    w, h = preview_size(width, height)
+    args: list[str] = []
+    chains = []
+    for i, t in enumerate(starts):
+        d = min(PREVIEW_WINDOW, duration - t)
+        args += ["-ss", f"{t:.3f}", "-t", f"{d:.3f}", "-i", str(video)]
+        chains.append(f"[{i}:v]fps={PREVIEW_FPS},scale={w}:{h}:flags=area,setsar=1[v{i}]")
+    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(starts))) + \
+        f"concat=n={len(starts)}:v=1:a=0[out]"
+    run_ffmpeg([*args, "-filter_complex", graph, "-map", "[out]", *_webp_args(out)], final=out, what="preview")

@@ -1,0 +1,160 @@
+"""A film through the job system on one machine (SQLite, the embedded Redis,
+worker threads in process): same bytes as `deepflix make`, events, retries,
+failure, cancel, retry from stored work, and the queue's losses repaired."""
+
+from __future__ import annotations
+
+import time
+
+import jobs_fake_providers as fakes
+import pytest
+from conftest import JobsEnv, film_bytes, make_reference, wait_movie
+
+from deepflix.db import read_session, session_scope
+from deepflix.errors import InvalidInput
+from deepflix.jobs import service
+
+
+def submit(seed: int = 7, scenes: int = 2, owner: str = "alice", **kw: object) -> str:
+    providers = {**fakes.FAKES, **kw.pop("providers", {})}  # type: ignore[dict-item]
+    with session_scope() as s:
+        m = service.submit_movie(s, owner, prompt="A lighthouse keeper finds a message", num_sequences=scenes,
+                                 seed=seed, resolution="360p", providers=providers, **kw)  # type: ignore[arg-type]
+        return m.id
+
+
+def kinds(movie_id: str) -> list[str]:
+    with read_session() as s:
+        return [e.kind for e in service.events_after(s, movie_id)]
+
+
+def test_film_matches_make_film(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    mid = submit(seed=7)
+    m = wait_movie(mid)
+    assert m.status == "succeeded", m.error
+    ref = make_reference(jobs_env.tmp, "A lighthouse keeper finds a message", 2, 7)
+    assert m.result["artifacts"]["cut"] == ref.keys["cut"]
+    assert film_bytes(m) == ref.files["movie"].read_bytes()
+    assert m.story == ref.story.model_dump(mode="json")  # the timed story, as film.json has it
+    ev = kinds(mid)
+    assert ev[0] == "submitted" and ev[-1] == "movie_done"
+    assert ev.count("fan_in") == 2
+    assert sorted((s.name, s.scene) for s in m.stages if s.status == "succeeded") == sorted(
+        [("story", None), ("score", None), ("cut", None)] + [(n, i) for n in ("picture", "speech", "segment") for i in (0, 1)])
+    with read_session() as s:
+        view = service.movie_view(m, service.stages_of(s, mid))
+    assert view["progress"] == {"done": 9, "total": 9, "fraction": 1.0}
+
+
+def test_someone_elses_movie_is_not_found(jobs_env: JobsEnv) -> None:
+    mid = submit()
+    with session_scope() as s:
+        assert service.get_movie(s, "bob", mid) is None
+        assert service.cancel_movie(s, "bob", mid) is None
+        assert service.retry_movie(s, "bob", mid) is None
+        assert service.delete_movie(s, "bob", mid) is False
+        assert service.list_movies(s, "bob").total == 0
+        page = service.list_movies(s, "alice", status="queued")
+        assert [m.id for m in page.items] == [mid] and page.total == 1
+
+
+@pytest.mark.parametrize("field,value,needle", [
+    ("prompt", "   ", "prompt"), ("num_sequences", 0, "num_scenes"), ("genre", "western", "genre"),
+    ("sampler", "nope", "sampler"), ("resolution", "8k", "resolution"), ("priority", "urgent", "priority"),
+])
+def test_bad_input_is_refused_and_changes_nothing(jobs_env: JobsEnv, field: str, value: object, needle: str) -> None:
+    body = {"prompt": "a film", "num_sequences": 2, field: value}
+    with session_scope() as s, pytest.raises(InvalidInput, match=needle):
+        service.submit_movie(s, "alice", **body)  # type: ignore[arg-type]
+    with session_scope() as s:
+        assert service.list_movies(s, "alice").total == 0
+
+
+def test_transient_failure_is_retried_with_backoff(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    jobs_env.set(JOBSTEST_FLAKY="2")
+    fakes.FlakyPicture.failures = 0
+    mid = submit(seed=3, providers={"picture": "jobstest/flaky-picture"})
+    m = wait_movie(mid)
+    assert m.status == "succeeded", m.error
+    assert sum(s.attempts for s in m.stages if s.name == "picture") == 4  # two scenes, two failures
+    assert kinds(mid).count("stage_retry") == 2
+
+
+def test_failure_keeps_work_and_retry_resumes(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    jobs_env.set(JOBSTEST_FLAKY="1000", DEEPFLIX_MAX_ATTEMPTS="2")
+    fakes.FlakyPicture.failures = 0
+    mid = submit(seed=4, providers={"picture": "jobstest/flaky-picture"})
+    m = wait_movie(mid)
+    assert m.status == "failed" and "picture (scene" in m.error and "service is down" in m.error
+    done_before = {(s.name, s.scene): s.artifact_key for s in m.stages if s.status == "succeeded"}
+    assert ("story", None) in done_before and ("speech", 0) in done_before
+    assert {s.status for s in m.stages if s.name in ("score", "segment", "cut")} == {"cancelled"}
+
+    jobs_env.set(JOBSTEST_FLAKY="0")
+    with session_scope() as s:
+        assert service.retry_movie(s, "alice", mid) is not None
+        with pytest.raises(service.JobStateError):
+            service.retry_movie(s, "alice", mid)  # not failed any more
+    m = wait_movie(mid)
+    assert m.status == "succeeded", m.error
+    for s in m.stages:
+        if (s.name, s.scene) in done_before:  # kept, not redone
+            assert s.artifact_key == done_before[(s.name, s.scene)] and s.attempts == 1
+
+
+def test_cancel_stops_the_movie(jobs_env: JobsEnv) -> None:
+    mid = submit()
+    with session_scope() as s:
+        assert service.cancel_movie(s, "alice", mid) is not None
+    with session_scope() as s:
+        with pytest.raises(service.JobStateError):
+            service.cancel_movie(s, "alice", mid)
+        m = service.get_movie(s, "alice", mid)
+        assert m is not None and m.status == "cancelled"
+        assert {st.status for st in service.stages_of(s, mid)} == {"cancelled"}
+        assert service.delete_movie(s, "alice", mid)
+    with read_session() as s:
+        assert service.get_movie(s, "alice", mid) is None
+        assert service.events_after(s, mid) == []
+
+
+def test_flushall_mid_job_is_repaired_by_the_reconciler(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    from deepflix.jobs.broker import get_broker
+
+    jobs_env.set(JOBSTEST_SLEEP="0.3")
+    mids = [submit(seed=s) for s in (11, 12)]
+    time.sleep(1.0)  # stages queued and running
+    get_broker().client.flushall()
+    for mid in mids:
+        m = wait_movie(mid, timeout=60)
+        assert m.status == "succeeded", m.error
+    assert any("stage_resent" in kinds(mid) for mid in mids)
+
+
+def test_redis_restart_mid_job_loses_nothing(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    from deepflix.jobs.redis_server import start_embedded_redis, stop_embedded_redis
+
+    jobs_env.set(JOBSTEST_SLEEP="0.3")
+    mid = submit(seed=21)
+    time.sleep(1.0)
+    stop_embedded_redis()
+    time.sleep(1.0)
+    start_embedded_redis(jobs_env.data)  # appendonly: the queue comes back as it was
+    m = wait_movie(mid, timeout=60)
+    assert m.status == "succeeded", m.error
+
+
+def test_dead_letters_are_kept_and_listed(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    from deepflix.jobs.broker import get_broker
+    from deepflix.jobs.reconciler import dead_letters
+
+    broker = get_broker()
+    broker.get_actor("score_normal").send("no-such-movie")  # a malformed message: the actor raises TypeError
+    deadline = time.monotonic() + 30
+    while not (letters := dead_letters(broker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert letters and letters[0]["actor"] == "score_normal" and "TypeError" in letters[0]["error"]
+    with read_session() as s:
+        stats = service.queue_stats(s)
+    assert stats["dead_letters"]["count"] == 1 and stats["broker"]["ok"]
+    assert stats["workers"] and stats["workers"][0]["threads"] == 2

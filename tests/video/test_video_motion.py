@@ -1,0 +1,138 @@
+"""Ken Burns paths, the fast exact resampler, parallax layers, and the jitter measurement."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import video_synth as vs
+
+from deepflix.video.jitter import jitter
+from deepflix.video.motion import Camera, ease
+from deepflix.video.planes import Frame, bgr_to_planes, planes_to_rgb
+from deepflix.video.render import Shot, ShotSpec, new_frame
+from deepflix.video.warp import PAD, resample
+
+MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down")
+
+
+def test_ease_starts_and_ends_at_rest() -> None:
+    assert ease(0) == 0 and ease(1) == 1
+    d = 1e-4
+    assert ease(d) / d < 1e-3 and (1 - ease(1 - d)) / d < 1e-3  # zero speed at both ends
+    assert all(ease(a) < ease(b) for a, b in zip(np.linspace(0, 1, 50), np.linspace(0, 1, 50)[1:]))
+
+
+@pytest.mark.parametrize("move", MOVES)
+def test_views_stay_inside_the_canvas_and_never_enlarge(move: str) -> None:
+    cam = Camera(move, 0.15, 1920, 1080, 2266, 1276)
+    for u in np.linspace(0, 1, 41):
+        v = cam.view(float(u))
+        assert v.s > 1.0  # the canvas is only ever shrunk: no upscaling blur per frame
+        assert v.ox >= -1e-9 and v.oy >= -1e-9
+        assert v.ox + v.s * 1919 <= 2265 + 1e-9 and v.oy + v.s * 1079 <= 1275 + 1e-9
+
+
+def test_opening_framing_does_not_depend_on_the_scene_length() -> None:
+    for move in MOVES:
+        short, long = Camera(move, 0.06, 640, 360, 756, 426), Camera(move, 0.15, 640, 360, 756, 426)
+        assert short.view(0) == long.view(0)
+        assert short.view(1) != long.view(1)
+
+
+@pytest.mark.parametrize("s", [1.03, 1.0625, 1.1, 1.125, 1.17])
+def test_fast_resample_matches_warp_affine(s: float) -> None:
+    rng = np.random.default_rng(0)
+    src = cv2.GaussianBlur((rng.random((300, 500)) * 255).astype(np.float32), (0, 0), 1.5)
+    src = cv2.normalize(src, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    padded = cv2.copyMakeBorder(src, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
+    for ox, oy in ((3.37, 5.91), (0.0, 0.5), (10.123, 2.77)):
+        out = np.empty((240, 400), np.uint8)
+        resample(padded, PAD, s, ox, oy, out)
+        ref = cv2.warpAffine(src, np.array([[s, 0, ox], [0, s, oy]]), (400, 240),
+                             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        diff = np.abs(out.astype(int) - ref.astype(int))
+        assert diff.max() <= 2 and diff.mean() < 0.3, (ox, oy, diff.max(), diff.mean())
+
+
+def test_colour_conversion_round_trips() -> None:
+    rng = np.random.default_rng(1)
+    bgr = cv2.GaussianBlur((rng.random((64, 96, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    rgb = planes_to_rgb(bgr_to_planes(bgr))
+    assert np.abs(rgb[:, :, ::-1].astype(int) - bgr.astype(int)).mean() < 2.5
+
+
+def _textured(tmp_path: Path) -> Path:
+    return vs.picture(tmp_path / "tex.png", "amber", 640, 360, seed=3)
+
+
+@pytest.mark.parametrize("move", ["push_in", "pan_right"])
+def test_motion_follows_the_ideal_path_sub_pixel(tmp_path: Path, move: str) -> None:
+    """Ours stays within 0.1 px RMS of the ideal path; rounding to whole pixels (what
+    ffmpeg's zoompan does) is measured far off it, so the measurement can tell."""
+    w, h = 320, 180
+    shot = Shot(ShotSpec(_textured(tmp_path), (), None, move), w, h, 30)
+    shot.set_length(60)
+    canvas = shot.base.y[PAD:-PAD, PAD:-PAD]  # type: ignore[union-attr]
+    frames, rounded, views = [], [], []
+    for k in range(3, 60, 6):
+        f = new_frame(w, h)
+        shot.render(k, f)
+        frames.append(f.y.copy())
+        v = shot.camera.view(k / 59)
+        views.append(v)
+        x0, y0, cw, ch = round(v.ox), round(v.oy), round(w * v.s), round(h * v.s)
+        rounded.append(cv2.resize(canvas[y0 : y0 + ch, x0 : x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR))
+    ours = jitter(frames, canvas, views)
+    control = jitter(rounded, canvas, views)
+    assert ours.rms < 0.1, str(ours)
+    assert control.rms > 0.2, str(control)
+
+
+def test_consecutive_frames_move_a_little(tmp_path: Path) -> None:
+    shot = Shot(ShotSpec(_textured(tmp_path), (), None, "pan_left"), 320, 180, 30)
+    shot.set_length(90)
+    a, b = new_frame(320, 180), new_frame(320, 180)
+    shot.render(45, a)
+    shot.render(46, b)
+    d = np.abs(a.y.astype(int) - b.y.astype(int)).mean()
+    assert 0.2 < d < 12
+
+
+def test_parallax_layers_move_at_different_rates(tmp_path: Path) -> None:
+    """A sky layer and a figure layer: at the start they composite to the picture;
+    at the end the figure has moved further across the frame than the sky."""
+    w, h = 640, 360
+    sky = np.zeros((h, w, 4), np.uint8)
+    sky[:, :, :3] = vs.COLOURS["blue"]
+    sky[:, :, 3] = 255
+    cv2.circle(sky, (320, 90), 30, (190, 190, 120, 255), -1)  # a moon: the far marker
+    fig = np.zeros((h, w, 4), np.uint8)
+    cv2.rectangle(fig, (100, 200), (140, 330), (40, 40, 190, 255), -1)  # a figure: the near marker
+    picture = sky[:, :, :3].copy()
+    picture[fig[:, :, 3] > 0] = fig[fig[:, :, 3] > 0][:, :3]
+    paths = [tmp_path / "layer0_sky.png", tmp_path / "layer1_figures.png"]
+    cv2.imwrite(str(paths[0]), sky)
+    cv2.imwrite(str(paths[1]), fig)
+    cv2.imwrite(str(tmp_path / "image.png"), picture)
+    flat = Shot(ShotSpec(tmp_path / "image.png", (), None, "pan_right"), w, h, 30)
+    layered = Shot(ShotSpec(tmp_path / "image.png", tuple(paths), None, "pan_right"), w, h, 30)
+    for s in (flat, layered):
+        s.set_length(100)
+    f0, f1 = new_frame(w, h), new_frame(w, h)
+    layered.render(0, f0)
+    flat.render(0, f1)
+    assert np.abs(f0.y.astype(int) - f1.y.astype(int)).mean() < 0.5
+
+    def centroid(frame: Frame, mask_fn) -> float:  # type: ignore[no-untyped-def]
+        rgb = frame.to_rgb()
+        ys, xs = np.nonzero(mask_fn(rgb))
+        return float(xs.mean())
+
+    moon = lambda rgb: (rgb[:, :, 0] > 100) & (rgb[:, :, 2] > 150) & (rgb[:, :, 1] > 150)  # noqa: E731
+    figure = lambda rgb: (rgb[:, :, 0] > 150) & (rgb[:, :, 2] < 80)  # noqa: E731
+    start_moon, start_fig = centroid(f0, moon), centroid(f0, figure)
+    layered.render(99, f0)
+    moved_moon, moved_fig = abs(centroid(f0, moon) - start_moon), abs(centroid(f0, figure) - start_fig)
+    assert moved_fig > 10 and moved_moon > 3
+    assert moved_fig > moved_moon * 1.15
