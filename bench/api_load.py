@@ -125,7 +125,9 @@ def main() -> int:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "deepflix.api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "error", "--no-access-log", "--backlog", "4096"],
+         "--port", str(port), "--log-level", "error", "--no-access-log", "--backlog", "4096",
+         # longer than any queueing delay here, so the client never reuses a connection the server just closed
+         "--timeout-keep-alive", "120"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

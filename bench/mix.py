@@ -11,7 +11,8 @@ prints its report, its peak memory growth and the measured loudness.
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from deepflix.models import ScoreCue, ScoreRequest
-from deepflix.music import composer, dsp, mix
+from deepflix.music import composer, dsp
 
 RATE = 48000
 
@@ -67,15 +68,28 @@ def main() -> None:
         del score, minute
         clips = _speech_clips(tmp, scenes)
         speech = [(p, i * duration / scenes + 1.0) for i, p in enumerate(clips)]
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0, c0 = time.perf_counter(), time.process_time()
-        report = mix.mix_film_audio(speech, tmp / "score.wav", duration, tmp / "film.wav")
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"mix of a {args.minutes:g}-minute film, {scenes} speech clips: {wall:.2f} s wall, {cpu:.2f} s CPU")
-        print(f"peak RSS grew by {(rss1 - rss0) / 1024:.0f} MB during the mix (film as float32 stereo: "
-              f"{duration * RATE * 8 / 2**20:.0f} MB)")
-        print("report:", report.as_dict())
+        # the mix runs in a fresh process, so its peak memory is its own
+        job = json.dumps({"speech": [(str(p), t) for p, t in speech], "score": str(tmp / "score.wav"),
+                          "duration": duration, "out": str(tmp / "film.wav")})
+        code = (
+            "import json, sys, time\n"
+            "from pathlib import Path\n"
+            "from deepflix.music import mix\n"
+            "j = json.loads(sys.argv[1])\n"
+            "hwm = lambda: int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])\n"
+            "rss0 = hwm()\n"
+            "t, c = time.perf_counter(), time.process_time()\n"
+            "r = mix.mix_film_audio([(Path(p), s) for p, s in j['speech']], Path(j['score']), j['duration'], Path(j['out']))\n"
+            "print(json.dumps({'wall': time.perf_counter() - t, 'cpu': time.process_time() - c, 'rss0': rss0,\n"
+            "                  'rss': hwm(), 'report': r.as_dict()}))\n"
+        )
+        res = json.loads(subprocess.run([sys.executable, "-c", code, job], capture_output=True, text=True,
+                                        check=True).stdout)
+        print(f"mix of a {args.minutes:g}-minute film, {scenes} speech clips: {res['wall']:.2f} s wall, "
+              f"{res['cpu']:.2f} s CPU")
+        print(f"peak RSS of the mixing process: {res['rss'] / 1024:.0f} MB ({res['rss0'] / 1024:.0f} MB after imports; "
+              f"the film as float32 stereo would be {duration * RATE * 8 / 2**20:.0f} MB)")
+        print("report:", res["report"])
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ class _Bars:
         self.p.update(task, completed=c[0], status=f"{status} · {took:.1f}s" + (f" · {ev.message}" if ev.message else ""))
 
 
-@app.command()
+@app.command("make")
 def make(
     prompt: Annotated[Optional[str], typer.Argument(help="What the film is about.")] = None,
     genre: Annotated[str, typer.Option("--genre", "-g", help="noir, sci-fi, fantasy, horror, comedy, romance, adventure, drama")] = "drama",
@@ -153,7 +153,7 @@ def make(
     out.print(f"edit {result.files['story']} and run `deepflix make --story {result.files['story']}` to remake only what changed")
 
 
-@app.command()
+@app.command("providers")
 def providers() -> None:
     """List the providers of every stage."""
     from .core import config
@@ -182,13 +182,26 @@ def contact_sheet(
     out.print(str(path))
 
 
-def _mount_optional() -> None:
-    """Sub-commands that need the `service` extra appear when it is installed."""
-    for module, name in (("deepflix.jobs.cli", "worker"), ("deepflix.api.cli", None)):
+# sub-commands of the service stack (the `service` extra), by the module that registers them
+SERVICE_COMMANDS = {"serve": "deepflix.api.cli", "keys": "deepflix.api.cli",
+                    "worker": "deepflix.jobs.cli", "jobs": "deepflix.jobs.cli"}
+
+
+def _mount_optional(argv: list[str]) -> None:
+    """Mount the service sub-commands when they are asked for (or for --help):
+    importing the service stack costs seconds that `deepflix make` should not pay."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first in SERVICE_COMMANDS:
+        modules = [SERVICE_COMMANDS[first]]
+    elif first is None or first not in {c.name for c in app.registered_commands if c.name}:
+        modules = sorted(set(SERVICE_COMMANDS.values()))
+    else:
+        modules = []
+    for module in modules:
         try:
-            mod = __import__(module, fromlist=["app"])
+            mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError:
-            continue
+            continue  # the `service` extra is not installed
         register = getattr(mod, "register", None)
         if register is not None:
             register(app)
@@ -202,7 +215,7 @@ def _fail(message: str, code: int) -> None:
 
 def main() -> None:
     """Entry point: one clear line for errors, never a traceback."""
-    _mount_optional()
+    _mount_optional(sys.argv[1:])
     try:
         app(standalone_mode=False)
     except typer.Exit as exc:

@@ -461,7 +461,7 @@ def make_film(
     stage_seconds["cut"] = time.perf_counter() - t0
 
     files = export(store, cut, story_out, out_dir, pictures, speeches, score, providers, stage_seconds,
-                   [oc.key for oc in segments])  # type: ignore[union-attr]
+                   [oc.key for oc in segments], {"made": computed, "cached": cached})  # type: ignore[union-attr]
     return FilmResult(
         story=story_out, out_dir=out_dir, files=files, stage_seconds=stage_seconds, cached=cached, computed=computed,
         keys={"cut": cut.key, "score": score.key, "segments": [oc.key for oc in segments]},  # type: ignore[union-attr]
@@ -490,6 +490,7 @@ def export(
     providers: dict[str, str],
     stage_seconds: dict[str, float],
     segment_keys: list[str] | None = None,
+    counts: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Path]:
     segment_keys = segment_keys or []
     res: CutResult = cut.result
@@ -511,6 +512,7 @@ def export(
         "providers": providers,
         "duration": res.duration,
         "stage_seconds": {k: round(v, 3) for k, v in stage_seconds.items()},
+        "stages": counts or {},  # per stage: how many results were made and how many came from the cache
         "artifacts": {
             "pictures": [p.key for p in pictures],
             "speech": [s.key for s in speeches],

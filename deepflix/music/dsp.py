@@ -314,6 +314,15 @@ def to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def write_wav(path: str | Path, rate: int, x: np.ndarray) -> None:
-    """16-bit PCM; deterministic bytes for the same samples."""
-    wavfile.write(str(path), rate, to_int16(x))
+def write_wav(path: str | Path, rate: int, x: np.ndarray, chunk: int = 1 << 20) -> None:
+    """16-bit PCM, converted chunk by chunk (no film-length temporaries); the same
+    samples always give the same bytes."""
+    import wave
+
+    x = x.reshape(len(x), -1)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(x.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        for s in range(0, len(x), chunk):
+            w.writeframes(to_int16(x[s:s + chunk]).tobytes())

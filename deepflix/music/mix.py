@@ -39,6 +39,7 @@ DUCK_MIN_DB, DUCK_MAX_DB, DUCK_MARGIN_DB = 12.0, 36.0, 11.0
 ATTACK_S, RELEASE_S, LOOKAHEAD_S = 0.05, 0.4, 0.15
 PAUSE_S = 0.8  # pauses shorter than this keep the music down (no pumping between sentences)
 CEILING_DBTP = -1.0
+LIMIT_DBTP = CEILING_DBTP - 0.5  # headroom for the AAC encode, which adds a few tenths of overshoot
 LOUDNESS_TOLERANCE = 0.5  # LU: closer than this, no second pass to win back what the limiter took
 
 
@@ -288,7 +289,7 @@ def _fit(e: np.ndarray, nb: int) -> np.ndarray:
 
 def _limited_loudness(get: Callable[[int, int], np.ndarray], n: int, rate: int, gain: float) -> float:
     meter = dsp.LoudnessMeter(rate, 2)
-    for _, y in dsp.limited_chunks(get, n, rate, gain, CEILING_DBTP - 0.3):
+    for _, y in dsp.limited_chunks(get, n, rate, gain, LIMIT_DBTP):
         meter.feed(y)
     return meter.integrated()
 
@@ -311,7 +312,7 @@ def _write(out: Path, get: Callable[[int, int], np.ndarray], n: int, rate: int, 
     prev = np.zeros((0, 2), np.float32)  # the last samples written: context for the oversampler
     try:
         with _open_wav(tmp, rate) as w:
-            for _, y in dsp.limited_chunks(get, n, rate, gain, CEILING_DBTP - 0.3):
+            for _, y in dsp.limited_chunks(get, n, rate, gain, LIMIT_DBTP):
                 w.writeframes(dsp.to_int16(y).tobytes())
                 meter.feed(y)  # 16-bit rounding changes this by far under 0.01 LU
                 peak = dsp.true_peak(np.concatenate([prev, y]), peak)

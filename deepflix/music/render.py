@@ -26,6 +26,7 @@ from .sf2 import Zone
 
 MAX_NOTE_S = 24.0  # longest note body we render (pads are re-struck each bar anyway)
 MAX_RELEASE_S = 2.0
+ENV_CACHE_BYTES = 48 << 20
 FLOOR_DB = 46.0  # an envelope this far under full scale is inaudible under the film: stop there
 
 
@@ -84,6 +85,7 @@ class Synth:
         self._src: dict[tuple[int, int], tuple[_Source, _Source | None]] = {}
         self._menv: dict[int, np.ndarray] = {}
         self._env: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+        self._env_bytes = 0
         self.samples = 0  # note-samples rendered: the work done, for benchmarks
 
     # ------------------------------------------------------------------ sources
@@ -207,6 +209,10 @@ class Synth:
             n = min(n, int(quiet[0] * step))
         full = np.interp(np.arange(n, dtype=np.float32), np.arange(len(env), dtype=np.float32) * step, env)
         out = full.astype(np.float32)
+        self._env_bytes += out.nbytes
+        if self._env_bytes > ENV_CACHE_BYTES:  # a long film has many lengths: start over rather than grow
+            self._env.clear()
+            self._env_bytes = out.nbytes
         self._env[ck] = out
         return out
 
@@ -246,7 +252,7 @@ class Synth:
                     np.multiply(y, np.float32(amp * g), out=c)
                     dst = out[ch, s0:s0 + n]
                     np.add(dst, c, out=dst)
-        return out.T.copy()
+        return out.T  # (n, 2) view: no second copy of a film-length buffer
 
 
 def impulse_response(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
@@ -267,20 +273,24 @@ def impulse_response(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
     return (ir / np.sqrt((ir ** 2).sum(axis=0))).astype(np.float32)
 
 
-def add_reverb(dry: np.ndarray, seconds: float, wet: float, rate: int) -> np.ndarray:
-    """dry * (1 - wet/2) + wet * (dry convolved with the room), by overlap-add of
-    float32 FFT blocks: bounded memory, and the IR's last 12 dB (under -48 dB)
-    are cut since nothing hears them under the dry sound."""
+def add_reverb(x: np.ndarray, seconds: float, wet: float, rate: int) -> np.ndarray:
+    """x * (1 - wet/2) + wet * (x convolved with the room), in place, by overlap-add
+    of FFT blocks carrying the tail forward: memory stays one film plus one block.
+    The IR's last 12 dB (under -48 dB) are cut since nothing hears them under the
+    dry sound."""
     ir = impulse_response(seconds, rate)
     ir = ir[: int(0.8 * len(ir))]
     m = len(ir)
     nfft = 1 << int(np.ceil(np.log2(2 * m)))
     block = nfft - m + 1
     spec = sfft.rfft(ir, nfft, axis=0)
-    out = dry * np.float32(1.0 - 0.5 * wet)
-    n = len(dry)
+    carry = np.zeros((m - 1, x.shape[1]), dtype=np.float32)  # the tails that reach past the block
+    n = len(x)
     for s in range(0, n, block):
-        y = sfft.irfft(sfft.rfft(dry[s:s + block], nfft, axis=0) * spec, nfft, axis=0)
-        k = min(nfft, n - s)
-        out[s:s + k] += y[:k].astype(np.float32) * np.float32(wet)
-    return out
+        k = min(block, n - s)
+        y = sfft.irfft(sfft.rfft(x[s:s + k], nfft, axis=0) * spec, nfft, axis=0).astype(np.float32)
+        y[: m - 1] += carry
+        x[s:s + k] *= np.float32(1.0 - 0.5 * wet)
+        x[s:s + k] += y[:k] * np.float32(wet)
+        carry = y[k:k + m - 1]
+    return x

@@ -32,7 +32,15 @@ from .appearance import appearance_for, build_for
 from .base import PictureProvider
 from .figures import FigureLight, draw_figure, draw_shadow, layout
 from .palette import make_look, noise_rng
-from .scenery import Canvas, depth_fog, draw_sky, finish_sky, new_canvas, rim_light, weather_layer
+from .scenery import (
+    Canvas,
+    depth_fog,
+    draw_sky,
+    finish_sky,
+    new_canvas,
+    rim_light,
+    weather_layer,
+)
 
 # where the horizon sits, as a fraction of the height
 HORIZON = {

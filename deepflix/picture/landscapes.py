@@ -12,7 +12,17 @@ import numpy as np
 
 from . import raster as R
 from .palette import RGB, mix, mul
-from .scenery import Canvas, grass, house, is_lit_hour, pine, rock, round_tree, sky_glow, sky_shape
+from .scenery import (
+    Canvas,
+    grass,
+    house,
+    is_lit_hour,
+    pine,
+    rock,
+    round_tree,
+    sky_glow,
+    sky_shape,
+)
 
 
 def forest(c: Canvas) -> None:

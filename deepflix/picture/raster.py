@@ -67,7 +67,7 @@ def circle(layer: np.ndarray, cx: float, cy: float, r: float, rgb: Sequence[floa
     cv2.circle(layer, (int(cx * _ONE), int(cy * _ONE)), max(1, int(r * _ONE)), bgra(rgb, alpha), -1, cv2.LINE_AA, SHIFT)
 
 
-def line(layer: np.ndarray, pts: Sequence[Sequence[float]], rgb: Sequence[float], width: float, alpha: float = 1.0) -> None:
+def line(layer: np.ndarray, pts: np.ndarray | Sequence[Sequence[float]], rgb: Sequence[float], width: float, alpha: float = 1.0) -> None:
     cv2.polylines(layer, [_fixed(pts)], False, bgra(rgb, alpha), max(1, int(round(width))), cv2.LINE_AA, SHIFT)
 
 

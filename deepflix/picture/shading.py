@@ -70,8 +70,8 @@ def ground_shadow(layer: np.ndarray, x: float, feet: float, fh: float, light_dir
                 (ox + dx * 0.8 + nx * half_shoulders, oy + dy * 0.8 + ny * half_shoulders * 0.3)]
         R.poly(cast, body, (255, 255, 255))
         R.ellipse(cast, ox + dx * 0.9, oy + dy * 0.9, fh * 0.06, fh * 0.06 * 0.45, (255, 255, 255))  # the head
-        cast = cv2.GaussianBlur(cast, (0, 0), blur * (1 + length))
+        soft = cv2.GaussianBlur(cast, (0, 0), blur * (1 + length))
         yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
         along = np.clip(((xx - ox) * ux + (yy - oy) * uy) / max(1.0, np.hypot(dx, dy)), 0, 1)
-        weight = np.maximum(weight, cast.astype(np.float32) * (strength / 255) * (1 - 0.55 * along))
+        weight = np.maximum(weight, soft.astype(np.float32) * (strength / 255) * (1 - 0.55 * along))
     R.blend_color(layer[y0:y1, x0:x1], weight, rgb, cover=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import logging
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -86,7 +86,7 @@ _env = Environment(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset_version(path: str) -> str:
     """A content hash, so a new release's scripts are never served from a stale cache."""
     try:

@@ -8,10 +8,9 @@ import hashlib
 import hmac
 
 import typer
+from conftest import Gateway
 from sqlalchemy import select
 from typer.testing import CliRunner
-
-from conftest import Gateway
 
 
 def _cli() -> typer.Typer:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import logging
 import threading
-import contextvars
 
 from deepflix.api import logs
 

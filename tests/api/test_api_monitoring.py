@@ -8,9 +8,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import update
-
 from conftest import Gateway, make_gateway
+from sqlalchemy import update
 
 
 @pytest.fixture(scope="module")

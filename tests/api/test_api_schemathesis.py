@@ -5,17 +5,15 @@ in these tests), so no film is made."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
-import zlib
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-
 from conftest import Gateway, finished_movie, gateway_settings, make_gateway
+from hypothesis import HealthCheck, settings
+
 from deepflix.api.main import create_app
 from deepflix.api.settings import ApiSettings
 

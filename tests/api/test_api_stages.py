@@ -4,9 +4,8 @@ their own services with an open /health."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
 from conftest import Gateway
+from fastapi.testclient import TestClient
 
 STORY = {"genre": "noir", "prompt": "a detective and a lost umbrella", "num_scenes": 2, "seed": 3}
 

@@ -4,7 +4,6 @@ paths or secrets; every response carries the security headers."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import Gateway
 
 GOOD = {"prompt": "a lighthouse keeper finds a message in a bottle", "genre": "noir", "num_sequences": 3,

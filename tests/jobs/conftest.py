@@ -89,6 +89,8 @@ def make_reference(tmp: Path, prompt: str, scenes: int, seed: int, resolution: s
     """The same film made in process by pipeline.make_film, in a store of its own."""
     import jobs_fake_providers as fakes
 
+    for k in ("JOBSTEST_HOLD", "JOBSTEST_SLEEP", "JOBSTEST_MARKERS"):  # no holding, no waiting
+        os.environ.pop(k, None)
     from deepflix.models import GenerationParams, StoryRequest
     from deepflix.pipeline import FilmOptions, make_film
     from deepflix.storage import LocalStore

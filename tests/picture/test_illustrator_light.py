@@ -7,7 +7,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from deepflix.models import CharacterSheet, GenerationParams, PictureRequest, SceneVisual
+from deepflix.models import (
+    CharacterSheet,
+    GenerationParams,
+    PictureRequest,
+    SceneVisual,
+)
 from deepflix.picture import raster as R
 from deepflix.picture.appearance import HAIR_COLOURS, SKINS, appearance_for, build_for
 from deepflix.picture.figures import FigureLight, Placement, draw_figure, draw_shadow
@@ -163,7 +168,7 @@ def test_grey_hair_and_beard_stand_out_from_the_face() -> None:
 def test_black_hair_at_night_has_a_back_light() -> None:
     woman = CharacterSheet(id="nora", name="Nora", base_traits="young woman", facial_features="long black hair",
                            clothing="red coat", distinctive_features="")
-    layer, hx, hy, rx = _head_on(woman, "night")
+    layer, hx, _, _ = _head_on(woman, "night")
     col = layer[:, int(hx), 3]
     top = int(np.argmax(col > 250))  # the crown's silhouette, inside the dark outline
     rim, hair = _patch(layer, hx, top + 4, 3), _patch(layer, hx, top + 30, 3)

@@ -12,20 +12,17 @@ CI needs the browser from Debian: ``apt-get install -y chromium``.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
 from web_harness import (
     CHROMIUM,
-    Gateway,
     Console,
+    Gateway,
     axe_violations,
     explained,
     film_recorder_js,
@@ -360,7 +357,7 @@ def test_cancel_then_delete_from_the_film_page(gateway: Gateway, browser: Any) -
     ctx = browser.new_context(viewport=WIDE)
     page = ctx.new_page()
     console = Console(page)
-    sign_in(page, gateway.base_url, gateway.keys["bob"], "/")
+    sign_in(page, gateway.base_url, gateway.keys["carol"], "/")
     page.fill("#prompt", "A long night at the harbour, cut short.")
     page.fill("#num_sequences", "3")
     page.select_option("#resolution", "360p")
@@ -368,7 +365,7 @@ def test_cancel_then_delete_from_the_film_page(gateway: Gateway, browser: Any) -
     page.wait_for_url(re.compile(r".*/films/[A-Za-z0-9_-]+$"))
     movie_id = page.url.rsplit("/", 1)[-1]
     page.click("#cancel-btn")
-    with explained(page, gateway, "bob", movie_id):
+    with explained(page, gateway, "carol", movie_id):
         page.wait_for_selector('#film-status[data-status="cancelled"]', timeout=30_000)
     assert "cancelled" in page.inner_text("#film-error-title")
     assert page.locator("#error-retry-btn").is_visible()
@@ -378,6 +375,30 @@ def test_cancel_then_delete_from_the_film_page(gateway: Gateway, browser: Any) -
     page.wait_for_url(f"{gateway.base_url}/films")
     page.wait_for_selector("#films-empty:not([hidden]), .card")
     assert page.locator(f'a[href$="{movie_id}"]').count() == 0
-    assert httpx.get(f"{gateway.base_url}/api/movies/{movie_id}", headers=gateway.auth("bob")).status_code == 404
+    assert httpx.get(f"{gateway.base_url}/api/movies/{movie_id}", headers=gateway.auth("carol")).status_code == 404
     ctx.close()
     assert console.errors == [], console.errors
+
+
+def test_a_wrong_key_is_refused_in_words(gateway: Gateway, browser: Any) -> None:
+    ctx = browser.new_context(viewport=PHONE)
+    page = ctx.new_page()
+    console = Console(page)
+    page.goto(f"{gateway.base_url}/films")  # no key yet: sent to sign in, and back here after
+    page.wait_for_url(re.compile(r".*/signin\?next=%2Ffilms$"))
+    page.fill("#api-key", "dfx_000000000000_" + "x" * 43)
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#api-key-error:not([hidden])")
+    assert "not accepted" in page.inner_text("#api-key-error")
+    assert page.get_attribute("#api-key", "aria-invalid") == "true"
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    page.fill("#api-key", gateway.keys["alice"])
+    page.check("#remember")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_url(f"{gateway.base_url}/films")
+    assert page.evaluate("localStorage.getItem('deepflix.apiKey')") == gateway.keys["alice"]
+    page.click("#signout")
+    page.wait_for_url(f"{gateway.base_url}/signin")
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    ctx.close()
+    assert len(console.errors) == 1 and "401" in console.errors[0], console.errors

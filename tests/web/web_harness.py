@@ -91,7 +91,7 @@ def start_gateway(data_dir: Path) -> Iterator[Gateway]:
         services = start_services(threads=2)
         try:
             with db.session_scope() as s:
-                made = {u: keys.create_key(s, u)[0] for u in ("alice", "bob")}
+                made = {u: keys.create_key(s, u)[0] for u in ("alice", "bob", "carol")}
                 made["admin"] = keys.create_key(s, "ops", role="admin")[0]
             app = create_app(ApiSettings(
                 deepflix_rate_per_minute=60_000.0, deepflix_rate_burst=10_000, deepflix_max_concurrent_jobs=100,

@@ -25,8 +25,8 @@ def _safe(exc: BaseException) -> str:
 
 
 def check_database() -> ComponentHealth:
-    from .. import backend  # noqa: F401  (imports the models)
     from ... import db
+    from .. import backend  # noqa: F401  (imports the models)
 
     try:
         rev, head = db.current_revision(), db.head_revision()

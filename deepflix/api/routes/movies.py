@@ -14,10 +14,17 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
-from .. import backend
 from ...security.keys import Principal
+from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, settings_of, too_many
-from ..schemas import ErrorBody, JobStatus, MovieAccepted, MovieCreate, MovieList, MoviePublic
+from ..schemas import (
+    ErrorBody,
+    JobStatus,
+    MovieAccepted,
+    MovieCreate,
+    MovieList,
+    MoviePublic,
+)
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No API key, or not a valid one."},
@@ -127,7 +134,7 @@ def list_movies(
 
 
 @router.get("/{movie_id}", response_model=MoviePublic, responses={**MOVIE_ERRORS}, summary="A film's status")
-def get_movie(movie: OwnedMovie) -> MoviePublic:
+async def get_movie(movie: OwnedMovie) -> MoviePublic:  # async: only shapes data, no thread hop
     """Status, each stage's progress, the story once written, the error if it
     failed, and the URLs of its files."""
     return backend.movie_public(movie)
