@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -153,6 +154,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         stop_embedded_redis()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     sub, read = res["sub"], res["read"]  # type: ignore[assignment]
     assert isinstance(sub, list) and isinstance(read, list)

@@ -206,15 +206,22 @@ def cut_request(
     )
 
 
-def segment_requests(creq: CutRequest, opts: FilmOptions) -> list[SegmentRequest]:
+def segment_requests(creq: CutRequest, opts: FilmOptions | None = None) -> list[SegmentRequest]:
     """Split the film's picture into one request per scene (see SegmentRequest)."""
     width, height = frame_size(creq.aspect, creq.resolution)
     n = len(creq.scenes)
     reqs = []
     for i, sc in enumerate(creq.scenes):
         nxt = creq.scenes[i + 1] if i + 1 < n else None
+        fps = creq.fps
+
+        def rel(t: float, start: float = sc.start) -> float:
+            # snapped to the frame grid: cue times are rounded to ms on the film's clock, and a
+            # scene that moves (an earlier scene got longer) must give the same relative times
+            return round(round((t - start) * fps) / fps, 6)
+
         cues = [
-            c.model_copy(update={"start": round(c.start - sc.start, 6), "end": round(c.end - sc.start, 6)})
+            c.model_copy(update={"start": rel(c.start), "end": rel(c.end)})
             for c in creq.subtitles
             if c.scene_index == i
         ]

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     openai_tts_model: str = "gpt-4o-mini-tts"
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     music_api_url: str | None = None
+    replicate_api_token: SecretStr | None = None
 
     # which provider each stage uses (names from `deepflix providers`)
     deepflix_story_provider: str = "builtin/planner"

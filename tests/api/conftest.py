@@ -74,41 +74,6 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     yield from make_gateway(tmp_path_factory.mktemp("gw"))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _every_stage_has_its_default_provider() -> Iterator[None]:
-    """Submitting a film resolves each stage's provider. While a stage's built-in
-    provider module is not written yet, a stand-in is registered under its name
-    (workers never run in these tests, so it is never called; it raises if it is)."""
-    import types
-
-    from deepflix import plugins
-    from deepflix.hookspecs import hookimpl
-    from deepflix.provider import Provider
-
-    missing = [st for st in plugins.STAGES if plugins.DEFAULTS[st] not in plugins.providers(st)]
-    if not missing:
-        yield
-        return
-
-    def _never(self, request, ctx):  # type: ignore[no-untyped-def]
-        raise RuntimeError(f"{self.provider_id} is a stand-in: its module is not written yet")
-
-    mod = types.SimpleNamespace()
-    for st in missing:
-        cls = type(f"Absent_{st}", (Provider,), {"stage": st, "provider_id": plugins.DEFAULTS[st], "generate": _never})
-
-        def register_hook(register, _cls=cls):  # type: ignore[no-untyped-def]
-            register(_cls)
-
-        register_hook.__name__ = f"register_{st}_providers"
-        setattr(mod, register_hook.__name__, hookimpl(specname=register_hook.__name__)(register_hook))
-    plugins.pm.register(mod, "tests.api.absent-providers")
-    plugins.reset()
-    yield
-    plugins.pm.unregister(mod)
-    plugins.reset()
-
-
 def finished_movie(gw: Gateway, owner: str, tmp: Path) -> tuple[str, dict[str, bytes]]:
     """A film that finished: submitted through the API, then its rows marked done
     with a real cut artifact (an H.264 MP4, SRT, VTT, JPEG poster) in the store,

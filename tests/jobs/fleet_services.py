@@ -114,7 +114,7 @@ def seaweedfs(tmp: Path) -> Iterator[Seaweed]:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(5)
+            proc.wait(1)
         except subprocess.TimeoutExpired:  # it waits out a pre-stop delay; the data is throwaway
             proc.kill()
             proc.wait()

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import jobs_fake_providers as fakes
 import pytest
@@ -38,7 +39,7 @@ def test_fan_in_exactly_once_postgres(fleet_env: JobsEnv) -> None:
         storm(6)
 
 
-def test_s3_store_publishes_whole_and_encrypted(fleet_env: JobsEnv, tmp_path: Path) -> None:
+def test_s3_store_publishes_whole_and_encrypted(fleet_env: JobsEnv, seaweed: Any, tmp_path: Path) -> None:
     from deepflix.storage.s3 import S3Store
 
     a, b = S3Store(tmp_path / "cache-a"), S3Store(tmp_path / "cache-b")  # two machines
@@ -63,7 +64,7 @@ def test_s3_store_publishes_whole_and_encrypted(fleet_env: JobsEnv, tmp_path: Pa
     assert len(objs) == 3  # result.json + the first upload's two files
     for o in objs:
         assert a.s3.head_object(Bucket=a.bucket, Key=o["Key"]).get("ServerSideEncryption") == "AES256"
-    weed_data = fleet_env.tmp / "seaweedfs" / "data"
+    weed_data = seaweed.dir / "data"
     assert not any(b"PNG first" in p.read_bytes() for p in weed_data.rglob("*") if p.is_file())  # encrypted at rest
 
     a.delete(key)

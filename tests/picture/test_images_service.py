@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from deepflix.api.routes.images_service import app  # noqa: E402
+from deepflix.api.routes.images_service import open_app as app  # noqa: E402
 
 BODY = {
     "character_data": {"base_traits": "old lighthouse keeper", "facial_features": "grey beard",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from deepflix.api.routes.voice_service import app
+from deepflix.api.routes.voice_service import open_app as app
 
 SEED_BODY = {"text": "The lamp is lit. It is 9 p.m.", "voice_id": "default", "model_id": "eleven_multilingual_v2",
              "voice_settings": {"stability": 0.5, "similarity_boost": 0.75}}

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from story_fakes import Canned, anthropic_error
 
-from deepflix.api.routes.story_service import app
+from deepflix.api.routes.story_service import open_app as app
 from deepflix.models import Story
 
 

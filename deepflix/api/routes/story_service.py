@@ -101,4 +101,14 @@ def health() -> dict[str, Any]:
     return {"status": "ok" if info.get("ok") else "degraded", "service": "story", **info}
 
 
-app = stage_app("story", router)
+# without auth: for tests, and for mounting behind something that checks keys
+open_app = stage_app("story", router)
+
+
+def __getattr__(attr: str) -> object:
+    """`uvicorn deepflix.api.routes.story_service:app` runs the service with keys and rate limits."""
+    if attr == "app":
+        from ..stages import secured_stage_app
+
+        return secured_stage_app("story", router)
+    raise AttributeError(attr)

@@ -124,4 +124,14 @@ async def health() -> dict[str, Any]:
     return {"status": "ok" if info.get("ok") else "degraded", "service": "voice", **info}
 
 
-app = stage_app("voice", router)
+# without auth: for tests, and for mounting behind something that checks keys
+open_app = stage_app("voice", router)
+
+
+def __getattr__(attr: str) -> object:
+    """`uvicorn deepflix.api.routes.voice_service:app` runs the service with keys and rate limits."""
+    if attr == "app":
+        from ..stages import secured_stage_app
+
+        return secured_stage_app("voice", router)
+    raise AttributeError(attr)
