@@ -11,7 +11,7 @@
 
 Each output's SSIM is taken against its lossless reference (ours: the raw frames;
 MoviePy's: its own lossless render), so speeds are compared at equal quality.
-Peak RSS is the process's plus its largest ffmpeg child's. ``--sweep`` first
+Peak RSS is sampled: the process plus its ffmpeg children, at the same moment. ``--sweep`` first
 encodes 10 s of the raw frames at several presets and CRFs (speed vs SSIM), to
 choose the settings. ``--parallax`` adds a row for our cut with the pictures'
 depth layers. Timings are medians of ``--repeat`` runs.
@@ -39,12 +39,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deepflix.models import ArtifactRef, CutRequest, CutScene, SubtitleCue, frame_size  # noqa: E402
-from deepflix.provider import StageContext  # noqa: E402
-from deepflix.video.encode import COLOR_TAGS, FrameSink, video_codec_args  # noqa: E402
-from deepflix.video.ffmpeg_cut import FFmpegCut, film_plans, frame_edges  # noqa: E402
-from deepflix.video.probe import ffmpeg_exe  # noqa: E402
-from deepflix.video.render import Shot, render_segment  # noqa: E402
+from deepflix.models import ArtifactRef, CutRequest, CutScene, SubtitleCue, frame_size
+from deepflix.provider import StageContext
+from deepflix.video.encode import COLOR_TAGS, FrameSink, video_codec_args
+from deepflix.video.ffmpeg_cut import FFmpegCut, film_plans, frame_edges
+from deepflix.video.probe import ffmpeg_exe
+from deepflix.video.render import Shot, render_segment
 
 SETTINGS = ("lighthouse", "forest", "city", "coast", "mountains", "village", "desert", "night_street")
 LINES = ["The keeper climbed the stairs as the storm came in.", "Nobody had lit the lamp for years.",
@@ -66,10 +66,10 @@ def _wav(path: Path, data: np.ndarray, sr: int) -> None:
 
 def make_inputs(tmp: Path, seconds: float, n: int, width: int, height: int, layers: bool) -> dict:
     """Pictures (the illustrator's, with depth layers), voice-like speech and a music bed."""
+    import cv2
+
     from deepflix.models import CharacterSheet, PictureRequest, SceneVisual
     from deepflix.picture.illustrator import render
-
-    import cv2
 
     chars = [CharacterSheet(id="ada", name="Ada", base_traits="tall woman", facial_features="sharp",
                             clothing="red coat", distinctive_features="scar"),
@@ -104,7 +104,7 @@ def make_inputs(tmp: Path, seconds: float, n: int, width: int, height: int, laye
         for k in range(2):
             cues.append({"start": round(start + 0.6 + k * half, 3), "end": round(start + 0.6 + (k + 1) * half - 0.1, 3),
                          "text": LINES[(2 * i + k) % len(LINES)], "scene_index": i})
-    sr = 44100
+    sr = 48000  # as the composer writes it
     t = np.arange(int(seconds * sr)) / sr
     chord = sum(np.sin(2 * np.pi * f * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.1 * t + f)) for f in (110, 164.8, 220, 277.2))
     _wav(tmp / "music.wav", np.stack([chord, chord], axis=1) * 0.15, sr)
@@ -144,8 +144,9 @@ def child_ours(req_path: str, out: str) -> None:
         marks.setdefault(msg.split(" ")[0], time.perf_counter() - t0)
 
     ctx = StageContext(out_dir=Path(out), resolve=lambda r: Path(r.name), progress=progress)
+    sampler = Sampler()
     FFmpegCut().generate(req, ctx)
-    print(json.dumps({**_usage(t0), "marks": marks}))
+    print(json.dumps({**_usage(t0), **sampler.stop(), "marks": marks}))
 
 
 def child_reference(req_path: str, raw: str) -> None:
@@ -153,7 +154,7 @@ def child_reference(req_path: str, raw: str) -> None:
     req = CutRequest.model_validate_json(Path(req_path).read_text())
     w, h = frame_size(req.aspect, req.resolution)
     ctx = StageContext(out_dir=Path(raw).parent, resolve=lambda r: Path(r.name))
-    from deepflix.video.captions import CaptionStyle, Captions
+    from deepflix.video.captions import Captions, CaptionStyle
 
     t0 = time.perf_counter()
     plans, edges = film_plans(req, ctx), frame_edges(req)
@@ -168,8 +169,70 @@ def child_reference(req_path: str, raw: str) -> None:
     print(json.dumps(_usage(t0)))
 
 
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return kids
+
+
+class Sampler:
+    """RSS of this process and the sum of its children's, every 0.2 s. (getrusage's
+    peak for children is no use here: a child forked from a big parent starts with
+    the parent's pages counted.)"""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.samples: list[tuple[float, float, int, int]] = []  # (t, progress, self kB, children kB)
+        self.progress, self.done, self.t0 = 0.0, False, time.perf_counter()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self.done:
+            self.samples.append((time.perf_counter() - self.t0, self.progress, _rss_kb(me),
+                                 sum(_rss_kb(k) for k in _children(me))))
+            time.sleep(0.2)
+
+    def stop(self) -> dict:
+        self.done = True
+        self.thread.join()
+        exact = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process: exact, not sampled
+        return {"rss_mb": exact, "child_rss_mb": max(s[3] for s in self.samples) / 1024,
+                "sum_rss_mb": max(exact, max(s[2] + s[3] for s in self.samples) / 1024)}
+
+
+def child_memory(req_path: str, out: str) -> None:
+    """Our cut of a long film, sampling RSS: does memory grow with the film's length?"""
+    req = CutRequest.model_validate_json(Path(req_path).read_text())
+    t0 = time.perf_counter()
+    sampler = Sampler()
+    ctx = StageContext(out_dir=Path(out), resolve=lambda r: Path(r.name),
+                       progress=lambda f, m="": setattr(sampler, "progress", f))
+    FFmpegCut().generate(req, ctx)
+    peaks = sampler.stop()
+    print(json.dumps({**_usage(t0), **peaks, "samples": sampler.samples}))
+
+
 def run_child(args: list[str], python: str = sys.executable) -> dict:
-    proc = subprocess.run([python, *args], capture_output=True, text=True)
+    proc = subprocess.run([python, *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(args[:2])} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -184,8 +247,7 @@ def timed_ffmpeg(args: list[str]) -> dict:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         sys.exit(f"ffmpeg failed: {err[-2000:]}")
-    return {"wall": time.perf_counter() - t0, "cpu": ru.ru_utime + ru.ru_stime, "rss_mb": 0.0,
-            "child_rss_mb": ru.ru_maxrss / 1024}
+    return {"wall": time.perf_counter() - t0, "cpu": ru.ru_utime + ru.ru_stime, "sum_rss_mb": ru.ru_maxrss / 1024}
 
 
 def raw_input(w: int, h: int, fps: int, path: Path) -> list[str]:
@@ -196,7 +258,8 @@ def ssim(video: Path, reference: list[str], frames: int | None = None) -> float:
     """SSIM (all planes) of ``video`` against ``reference`` (ffmpeg input arguments)."""
     limit = ["-frames:v", str(frames)] if frames else []
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(video), *reference,
-                           "-lavfi", "[0:v][1:v]ssim", *limit, "-f", "null", "-"], capture_output=True, text=True)
+                           "-lavfi", "[0:v][1:v]ssim", *limit, "-f", "null", "-"], capture_output=True, text=True,
+                          check=False)
     m = re.search(r"All:([\d.]+)", proc.stderr)
     if not m:
         sys.exit(f"ssim failed: {proc.stderr[-1500:]}")
@@ -212,8 +275,8 @@ def median(runs: list[dict]) -> dict:
 
 
 def sweep(raw: Path, w: int, h: int, fps: int, tmp: Path) -> None:
-    combos = [("ultrafast", 20), ("superfast", 20), ("veryfast", 18), ("veryfast", 20), ("veryfast", 22),
-              ("faster", 20), ("fast", 20), ("medium", 20), ("medium", 22), ("medium", 23)]
+    combos = [("ultrafast", 20), ("superfast", 20), ("superfast", 22), ("superfast", 24), ("veryfast", 18),
+              ("veryfast", 20), ("veryfast", 22), ("faster", 20), ("medium", 20), ("medium", 23)]
     n = 10 * fps
     print(f"\nsettings sweep: the first {n} frames, SSIM against the raw frames")
     print(f"{'preset':<10}{'crf':>4}{'wall s':>8}{'cpu s':>8}{'SSIM':>9}{'kbit/s':>9}")
@@ -226,6 +289,103 @@ def sweep(raw: Path, w: int, h: int, fps: int, tmp: Path) -> None:
         print(f"{preset:<10}{crf:>4}{r['wall']:8.1f}{r['cpu']:8.1f}{s:9.5f}{out.stat().st_size * 8 / 10 / 1000:9.0f}")
 
 
+def memory_check(a: argparse.Namespace) -> None:
+    """A long film (--memory seconds; 7.5-s scenes reusing 8 pictures), sampled RSS."""
+    w, h = frame_size("16:9", a.resolution)
+    with tempfile.TemporaryDirectory(prefix="deepflix-bench-mem-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        n = max(1, round(a.memory / 7.5))
+        base = make_inputs(tmp, 8 * 7.5, 8, w, h, a.parallax)
+        scenes, cues = [], []
+        for i in range(n):
+            s = dict(base["scenes"][i % 8])
+            s["start"] = i * 7.5
+            scenes.append(s)
+            cues += [{**c, "start": c["start"] - (i % 8) * 7.5 + i * 7.5, "end": c["end"] - (i % 8) * 7.5 + i * 7.5,
+                      "scene_index": i} for c in base["cues"] if c["scene_index"] == i % 8]
+        long_music = tmp / "music_long.wav"
+        with wave.open(base["music"]) as src:
+            frames, rate = src.readframes(src.getnframes()), src.getframerate()
+        reps = int(np.ceil(n * 7.5 / 60))
+        with wave.open(str(long_music), "wb") as dst:
+            dst.setnchannels(2)
+            dst.setsampwidth(2)
+            dst.setframerate(rate)
+            dst.writeframes(frames * reps)
+        inputs = {"scenes": scenes, "cues": cues, "music": str(long_music), "duration": n * 7.5}
+        req = cut_request(inputs, a.resolution, a.preset, a.crf, layers=a.parallax)
+        rp = tmp / "request.json"
+        rp.write_text(req.model_dump_json())
+        (tmp / "out").mkdir()
+        r = run_child([str(Path(__file__).resolve()), "--child", "memory", str(rp), str(tmp / "out")])
+    samples = r["samples"]
+    print(f"{n * 7.5:.0f}-s film ({n} scenes) at {w}x{h}, x264 {a.preset} crf {a.crf}"
+          f"{', parallax layers' if a.parallax else ''}: {r['wall']:.0f} s wall, {r['cpu']:.0f} s CPU")
+    print(f"peak RSS: python {r['rss_mb']:.0f} MB (exact), ffmpeg {r['child_rss_mb']:.0f} MB (sampled every 0.2 s), "
+          f"both at once {r['sum_rss_mb']:.0f} MB")
+    print("RSS over the film (MB): progress  python  ffmpeg")
+    for q in (0.1, 0.25, 0.5, 0.75, 0.9):
+        s = min(samples, key=lambda x: abs(x[1] - q))
+        print(f"   {s[1]:5.2f}  {s[2] / 1024:7.0f} {s[3] / 1024:7.0f}")
+
+
+def jitter_check(a: argparse.Namespace) -> None:
+    """Jitter of the encoded film: one picture, push_in and pan_right at 1080p, encoded at
+    the chosen settings and decoded, each frame registered against the canvas (jitter.py).
+    For comparison, ffmpeg's zoompan on the same canvas along the same path."""
+    import cv2
+
+    from deepflix.video.jitter import jitter
+    from deepflix.video.render import SegmentPlan, ShotSpec
+    from deepflix.video.warp import PAD
+
+    w, h = frame_size("16:9", a.resolution)
+    fps, n = 30, 180
+    with tempfile.TemporaryDirectory(prefix="deepflix-bench-jitter-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        make_inputs(tmp, 7.5, 1, w, h, False)
+        pic = tmp / "pic0.png"
+        for move in ("push_in", "pan_right"):
+            shot = Shot(ShotSpec(pic, (), None, move), w, h, fps)
+            shot.set_length(n)
+            canvas = shot.base.y[PAD:-PAD, PAD:-PAD]  # type: ignore[union-attr]
+            _, vargs = video_codec_args("h264", a.crf, a.preset, fps)
+            out = tmp / f"{move}.mp4"
+            with FrameSink(w, h, fps, [*vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, "-an", "-f", "mp4"], out) as sink:
+                render_segment(SegmentPlan(shot=shot.spec, frames=n), sink, shot)
+            picks = list(range(5, n, 9))
+            views = [shot.camera.view(k / (n - 1)) for k in picks]
+            ours = luma_frames(out, picks)
+            # zoompan along the same path: crop (iw/zoom x ih/zoom) at (x, y), scaled to the frame
+            cw_ = canvas.shape[1]
+            cv2.imwrite(str(tmp / "canvas.png"), canvas)
+            e = f"(0.5-0.5*cos(PI*on/{n - 1}))"
+            v0, v1 = shot.camera.view(0), shot.camera.view(1)
+            if move == "push_in":
+                ratio = v1.s / v0.s
+                zoom = f"{cw_ / (w * v0.s)}/pow({ratio},{e})"
+            else:
+                zoom = f"{cw_ / (w * v0.s)}"
+            x = f"{v0.ox}+({v1.ox - v0.ox})*{e}" if move != "push_in" else "(iw-iw/zoom)/2"
+            y = f"{v0.oy}" if move != "push_in" else "(ih-ih/zoom)/2"
+            zp = tmp / f"{move}_zoompan.mp4"
+            timed_ffmpeg(["-i", str(tmp / "canvas.png"), "-vf",
+                          f"zoompan=z='{zoom}':x='{x}':y='{y}':d={n}:s={w}x{h}:fps={fps}", "-frames:v", str(n),
+                          *vargs, "-pix_fmt", "yuv420p", "-an", "-y", str(zp)])
+            theirs = luma_frames(zp, picks)
+            print(f"{move:<10} ours {jitter(ours, canvas, views)}")
+            print(f"{'':<10} zoompan {jitter(theirs, canvas, views)}")
+
+
+def luma_frames(path: Path, picks: list[int]) -> list[np.ndarray]:
+    """Decoded frames, back in the limited-range BT.709 luma the canvas is in."""
+    from deepflix.video.planes import bgr_to_planes
+    from deepflix.video.probe import grab_frames
+
+    got = grab_frames(path, picks)
+    return [bgr_to_planes(np.ascontiguousarray(got[k][:, :, ::-1])).y for k in picks]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60)
@@ -236,11 +396,20 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--moviepy-python", default=None, help="an interpreter with moviepy installed")
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--sweep-only", action="store_true", help="stop after the sweep")
     ap.add_argument("--parallax", action="store_true")
+    ap.add_argument("--jitter", action="store_true", help="instead: jitter of the encoded motion, and zoompan's")
+    ap.add_argument("--memory", type=float, default=0, help="instead: peak RSS of our cut of a film this long (s)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        {"ours": child_ours, "reference": child_reference}[a.child[0]](a.child[1], a.child[2])
+        {"ours": child_ours, "reference": child_reference, "memory": child_memory}[a.child[0]](a.child[1], a.child[2])
+        return
+    if a.memory:
+        memory_check(a)
+        return
+    if a.jitter:
+        jitter_check(a)
         return
 
     w, h = frame_size("16:9", a.resolution)
@@ -256,8 +425,10 @@ def main() -> None:
 
         raw = tmp / "reference.yuv"
         ref_run = run_child([*me[1:], "reference", str(req_path), str(raw)])
-        if a.sweep:
+        if a.sweep or a.sweep_only:
             sweep(raw, w, h, fps, tmp)
+        if a.sweep_only:
+            return
 
         runs = []
         for k in range(a.repeat):
@@ -276,6 +447,7 @@ def main() -> None:
             pout = tmp / "parallax"
             pout.mkdir()
             prun = run_child([*me[1:], "ours", str(ppath), str(pout)])
+            prun.pop("marks", None)
             rows["ours, parallax layers"] = {**prun, "ssim": ssim(pout / "movie.mp4", raw_input(w, h, fps, praw))}
             praw.unlink()
 
@@ -312,7 +484,7 @@ def main() -> None:
           f"{'vs floor':>8} | {'vs MoviePy':>10} |")
     print(f"|{'-' * 26}|{'-' * 9}|{'-' * 9}|{'-' * 13}|{'-' * 9}|{'-' * 10}|{'-' * 12}|")
     for name, r in rows.items():
-        rss = r["rss_mb"] + r["child_rss_mb"]
+        rss = r["sum_rss_mb"]
         speed = f"{base['wall'] / r['wall']:.1f}x faster" if base and r is not base else ""
         print(f"| {name:<24} | {r['wall']:7.1f} | {r['cpu']:7.1f} | {rss:11.0f} | {r['ssim']:7.4f} | "
               f"{r['wall'] / floor['wall']:7.2f}x | {speed:>10} |")

@@ -58,7 +58,7 @@ def register_picture_providers(register):  # type: ignore[no-untyped-def]
 
 def slow_server(delay: float) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             time.sleep(delay)
             body = f"PNG for {self.path}".encode()
             self.send_response(200)

@@ -299,6 +299,19 @@ class FilmResult:
     keys: dict[str, Any] = field(default_factory=dict)
 
 
+def run_all(tasks: list[Callable[[], None]], workers: int, name: str) -> None:
+    """Run the tasks on a thread pool; on the first failure, cancel what has not
+    started and raise it (what finished is already in the store)."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
+        futures = [pool.submit(t) for t in tasks]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in futures if f.done() and f.exception() is not None), None)
+        if failed is not None:
+            for f in futures:
+                f.cancel()
+            raise failed.exception()  # type: ignore[misc]
+
+
 def _resolved_providers(opts: FilmOptions) -> dict[str, str]:
     from .plugins import STAGES, get_provider_class
 
@@ -393,15 +406,9 @@ def make_film(
     t0 = time.perf_counter()
     emit(StageEvent("picture", "start", total=n))
     emit(StageEvent("speech", "start", total=n))
-    with ThreadPoolExecutor(max_workers=s.deepflix_workers, thread_name_prefix="scene") as pool:
-        # speech first: it decides the timeline, and the score waits on it
-        futures = [pool.submit(do, "speech", i) for i in range(n)] + [pool.submit(do, "picture", i) for i in range(n)]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in done:
-            if f.exception() is not None:
-                for other in futures:
-                    other.cancel()
-                raise f.exception()  # type: ignore[misc]
+    # speech first: it decides the timeline, and the score waits on it
+    run_all([lambda i=i: do("speech", i) for i in range(n)] + [lambda i=i: do("picture", i) for i in range(n)],
+            s.deepflix_workers, "scene")
     wall = time.perf_counter() - t0
     # wall time of the parallel phase, split by each stage's share of the work
     total_busy = sum(busy.values()) or 1.0
@@ -439,14 +446,7 @@ def make_film(
 
     t0 = time.perf_counter()
     emit(StageEvent("segment", "start", total=n))
-    with ThreadPoolExecutor(max_workers=s.deepflix_workers, thread_name_prefix="video") as pool:
-        futures = [pool.submit(do_score)] + [pool.submit(do_segment, i) for i in range(n)]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in done:
-            if f.exception() is not None:
-                for other in futures:
-                    other.cancel()
-                raise f.exception()  # type: ignore[misc]
+    run_all([do_score] + [lambda i=i: do_segment(i) for i in range(n)], s.deepflix_workers, "video")
     wall = time.perf_counter() - t0
     busy_total = sum(seg_busy) or 1.0
     stage_seconds["score"] = wall * seg_busy[0] / busy_total

@@ -15,7 +15,14 @@ head; see deepflix/db/migrations/README.md.
 from .base import Base, utcnow
 from .migrate import current_revision, head_revision, migrate
 from .models import Event, Movie, Stage
-from .session import dispose_engines, get_engine, new_session, ping, read_session, session_scope
+from .session import (
+    dispose_engines,
+    get_engine,
+    new_session,
+    ping,
+    read_session,
+    session_scope,
+)
 
 __all__ = [
     "Base",

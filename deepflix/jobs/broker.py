@@ -20,7 +20,13 @@ from typing import Any
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import AgeLimit, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import (
+    AgeLimit,
+    CurrentMessage,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
 
 from ..db.models import PRIORITIES
 from ..errors import DeepFlixError
@@ -96,7 +102,7 @@ def make_broker(url: str | None = None) -> RedisBroker:
     # health checks make a pooled connection that a Redis restart broke reconnect
     # instead of failing the next command
     client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(url or redis_url(), health_check_interval=10))
-    broker = RedisBroker(
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
         client=client,
         namespace=js.redis_namespace,
         heartbeat_timeout=int(js.heartbeat_timeout * 1000),

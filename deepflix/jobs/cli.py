@@ -13,8 +13,8 @@ app = typer.Typer(help="The job system: workers, queue state, dead letters.", no
 
 def worker(
     queues: Annotated[str, typer.Option(help="gpu, cpu, gpu,cpu, or tiers like gpu.high")] = "gpu,cpu",
-    processes: Annotated[Optional[int], typer.Option(help="worker processes (default DEEPFLIX_WORKER_PROCESSES)")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="threads per process (default DEEPFLIX_WORKER_THREADS)")] = None,
+    processes: Annotated[int | None, typer.Option(help="worker processes (default DEEPFLIX_WORKER_PROCESSES)")] = None,
+    threads: Annotated[int | None, typer.Option(help="threads per process (default DEEPFLIX_WORKER_THREADS)")] = None,
     reconcile: Annotated[bool, typer.Option(help="also run the reconciler (one pass at a time across the fleet)")] = True,
 ) -> None:
     """Run worker processes that take stages off the queues (REDIS_URL, DATABASE_URL)."""

@@ -116,10 +116,11 @@ class Film:
             creq, _ = self.cut_base()
             score = self.outcomes("score")[0]
             segments = self.outcomes("segment")
-            return creq.model_copy(update={
+            final: BaseModel = creq.model_copy(update={
                 "score": score.ref(score.result.audio),
                 "segments": [oc.ref(oc.result.video) for oc in segments],
             })
+            return final
         raise DeepFlixError(f"unknown stage {stage!r}")
 
     def film_result(self, cut: StageOutcome) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,11 +1,12 @@
 """The reconciler: the database is the truth, the queue only carries work.
 
-Each pass (at start, then every reconcile_interval seconds, one process of the
-fleet at a time through a Redis lock):
-1. forces Dramatiq's queue maintenance on every queue, so a dead worker's
-   unacknowledged messages go back to their queue as soon as its heartbeat is
-   heartbeat_timeout old (Dramatiq itself only does that on a random 0.1% of
-   commands);
+Every maintenance_interval seconds it forces Dramatiq's queue maintenance on
+every queue, so a dead worker's unacknowledged messages go back to their queue
+as soon as its heartbeat is heartbeat_timeout old (Dramatiq itself only does
+that on a random 0.1% of commands). Each full pass (at start, then every
+reconcile_interval seconds, one process of the fleet at a time through a Redis
+lock):
+1. forces that maintenance too;
 2. reads every live message (queued, delayed, or in a worker's hands) and sends
    again each stage the database holds as queued or running that none carries
    (a FLUSHALL, a Redis restart without its data, a crash between commit and
@@ -51,13 +52,13 @@ def force_maintenance(broker: RedisBroker) -> None:
             broker.scripts["dispatch"](
                 keys=[broker.namespace],
                 args=["qsize", current_millis(), name, broker.broker_id, broker.heartbeat_timeout,
-                      broker.dead_message_ttl, 1, broker._max_unpack_size()],
+                      broker.dead_message_ttl, 1, broker._max_unpack_size()],  # type: ignore[no-untyped-call]
             )
 
 
-def _decode(raw: bytes) -> Message[Any] | None:
+def _decode(raw: Any) -> Message[Any] | None:
     try:
-        return Message.decode(raw)
+        return Message.decode(raw if isinstance(raw, bytes) else str(raw).encode())
     except Exception:
         return None
 
@@ -117,7 +118,8 @@ def dead_letters(broker: RedisBroker | None = None, limit: int = 100) -> list[di
     out: list[dict[str, Any]] = []
     for q in all_queues():
         xq = f"{_ns(broker)}:{q}.XQ"
-        for mid, score in broker.client.zrevrange(xq, 0, limit - 1, withscores=True):
+        entries: list[tuple[bytes, float]] = broker.client.zrevrange(xq, 0, limit - 1, withscores=True)  # type: ignore[assignment]
+        for mid, score in entries:
             raw = broker.client.hget(f"{xq}.msgs", mid)
             msg = _decode(raw) if raw else None
             if msg is None:
@@ -159,11 +161,15 @@ def workers_online(broker: RedisBroker | None = None) -> list[dict[str, Any]]:
 
 
 class Reconciler(threading.Thread):
-    """Reconcile now, then every interval; one pass at a time across the fleet."""
+    """Queue maintenance every maintenance_interval (cheap, idempotent: every
+    process may run it); a full pass every reconcile_interval, one process of
+    the fleet at a time."""
 
     def __init__(self, interval: float | None = None, broker: RedisBroker | None = None) -> None:
         super().__init__(name="deepflix-reconciler", daemon=True)
-        self.interval = interval or job_settings().reconcile_interval
+        js = job_settings()
+        self.interval = interval or js.reconcile_interval
+        self.tick = min(self.interval, js.maintenance_interval)
         self.broker = broker
         self.stopped = threading.Event()
         self.passes = 0
@@ -171,8 +177,7 @@ class Reconciler(threading.Thread):
     def run_once(self) -> dict[str, int] | None:
         broker = self.broker or get_broker()
         me = f"{socket.gethostname()}:{os.getpid()}"
-        lock = key("reconciler")
-        if not broker.client.set(lock, me, nx=True, px=int(self.interval * 900)):
+        if not broker.client.set(key("reconciler"), me, nx=True, px=int(self.interval * 900)):
             return None  # another process reconciled moments ago
         try:
             return reconcile(broker)
@@ -180,12 +185,17 @@ class Reconciler(threading.Thread):
             self.passes += 1
 
     def run(self) -> None:
+        next_full = 0.0
         while not self.stopped.is_set():
             try:
-                self.run_once()
-            except Exception as exc:  # Redis or the database down: try again next interval
+                if time.monotonic() >= next_full:
+                    next_full = time.monotonic() + self.interval
+                    self.run_once()
+                else:
+                    force_maintenance(self.broker or get_broker())
+            except Exception as exc:  # Redis or the database down: try again next tick
                 log.warning("reconciler pass failed: %s", exc)
-            self.stopped.wait(self.interval)
+            self.stopped.wait(self.tick)
 
     def stop(self) -> None:
         self.stopped.set()

@@ -13,6 +13,7 @@ simply not found (the gateway answers 404).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +26,7 @@ from ..errors import DeepFlixError, InvalidInput
 from ..models import GenerationParams, Story, StoryRequest
 from ..pipeline import FilmOptions
 from . import state
-from .stats import queue_stats  # noqa: F401  (part of this API)
+from .stats import queue_stats
 
 RESOLUTIONS = ("360p", "480p", "720p", "1080p", "2160p")
 
@@ -92,10 +93,12 @@ def submit_movie(
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
         raise InvalidInput(f"webhook_url must be an http(s) URL; got {webhook_url[:100]!r}")
     try:
-        sreq = StoryRequest(prompt=prompt, genre=genre, num_scenes=num_sequences, seed=seed)  # type: ignore[arg-type]
-        params = GenerationParams(seed=seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)  # type: ignore[arg-type]
-        opts = FilmOptions(aspect=aspect, resolution=resolution, params=params,  # type: ignore[arg-type]
-                           loudness_lufs=config.settings.deepflix_loudness_lufs, providers=resolve_providers(providers))
+        # model_validate: the str fields are checked against the models' Literals here
+        sreq = StoryRequest.model_validate({"prompt": prompt, "genre": genre, "num_scenes": num_sequences, "seed": seed})
+        params = GenerationParams.model_validate({"seed": seed, "sampler": sampler, "steps": steps, "cfg_scale": cfg_scale})
+        opts = FilmOptions.model_validate({"aspect": aspect, "resolution": resolution, "params": params,
+                                           "loudness_lufs": config.settings.deepflix_loudness_lufs,
+                                           "providers": resolve_providers(providers)})
         story_obj = Story.model_validate(story) if isinstance(story, dict) else story
     except ValidationError as exc:
         raise InvalidInput(_first_error(exc)) from exc
@@ -174,12 +177,15 @@ def stages_of(session: Session, movie_id: str) -> list[Stage]:
     return list(session.scalars(select(Stage).where(Stage.movie_id == movie_id).order_by(Stage.id)))
 
 
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
 def movie_view(movie: Movie, stages: list[Stage] | None = None) -> dict[str, Any]:
     """A JSON-ready picture of a movie: status, stages with progress, story, files, error."""
     stages = movie.stages if stages is None else stages
     done = sum(1 for s in stages if s.status == "succeeded")
     expected = len(stages) if movie.story else 3 * int(movie.request.get("num_sequences", 1)) + 3
-    iso = lambda t: t.isoformat() if t else None  # noqa: E731
     return {
         "id": movie.id,
         "owner": movie.owner,
@@ -187,16 +193,16 @@ def movie_view(movie: Movie, stages: list[Stage] | None = None) -> dict[str, Any
         "status": movie.status,
         "priority": movie.priority,
         "request": {k: v for k, v in movie.request.items() if k != "story"},
-        "created_at": iso(movie.created_at),
-        "started_at": iso(movie.started_at),
-        "finished_at": iso(movie.finished_at),
+        "created_at": _iso(movie.created_at),
+        "started_at": _iso(movie.started_at),
+        "finished_at": _iso(movie.finished_at),
         "seconds": movie.seconds,
         "error": movie.error,
         "progress": {"done": done, "total": max(expected, done), "fraction": round(done / max(expected, done, 1), 3)},
         "stages": [
             {"name": s.name, "scene": s.scene, "status": s.status, "attempts": s.attempts, "seconds": s.seconds,
-             "cached": s.cached, "error": s.error, "artifact_key": s.artifact_key, "started_at": iso(s.started_at),
-             "finished_at": iso(s.finished_at)}
+             "cached": s.cached, "error": s.error, "artifact_key": s.artifact_key, "started_at": _iso(s.started_at),
+             "finished_at": _iso(s.finished_at)}
             for s in stages
         ],
         "story": movie.story,

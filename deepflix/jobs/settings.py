@@ -4,11 +4,11 @@ They live here rather than in core/config.py so this area can evolve them on
 its own; they are re-read whenever core's settings are reloaded.
 
 Recovery of a killed worker's message takes heartbeat_timeout (the worker's
-last heartbeat must be that old) plus at most reconcile_interval (the
-reconciler forces Dramatiq's queue maintenance on every queue each pass), plus
-about a second for a live consumer to fetch it: ~30 + 10 + 1 s with these
-defaults (Dramatiq's own defaults, a 60 s timeout and maintenance on 0.1% of
-commands, took 679 s here).
+last heartbeat must be that old) plus at most maintenance_interval (the
+reconciler thread forces Dramatiq's queue maintenance on every queue that
+often), plus about a second for a live consumer to fetch it: 30-33 s with these
+defaults (bench/recovery.py; Dramatiq's own defaults, a 60 s timeout and
+maintenance on 0.1% of commands, took 679 s here).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class JobSettings(BaseSettings):
     heartbeat_timeout: float = Field(30.0, gt=0, description="s without a heartbeat before a worker is dead")
     maintenance_chance: int = Field(10_000, ge=0, le=1_000_000, description="per million Redis commands")
     dead_message_ttl: float = Field(14 * 86400.0, gt=0, description="s dead letters are kept")
+    maintenance_interval: float = Field(2.0, gt=0, description="s between forced queue maintenance passes")
     reconcile_interval: float = Field(10.0, gt=0, description="s between reconciler passes")
     reconcile_grace: float = Field(15.0, ge=0, description="s a queued stage may wait for its message")
 

@@ -26,7 +26,7 @@ def stage_durations(session: Session, hours: float = 24.0, per_stage: int = 2000
     out: dict[str, dict[str, float]] = {}
     for name in ("story", "picture", "speech", "score", "segment", "cut"):
         values = sorted(
-            float(v) for v in session.scalars(
+            float(v or 0.0) for v in session.scalars(
                 select(Stage.seconds).where(Stage.name == name, Stage.status == "succeeded", Stage.cached.is_(False),
                                             Stage.finished_at >= since, Stage.seconds.is_not(None))
                 .order_by(Stage.finished_at.desc()).limit(per_stage)

@@ -23,9 +23,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
-from scipy.io import wavfile
-from scipy.ndimage import correlate1d, minimum_filter1d, uniform_filter1d
+from ..lazy import lazy_module
+
+# scipy's submodules take seconds to import: only a run that makes music pays for them
+signal = lazy_module("scipy.signal")
+wavfile = lazy_module("scipy.io.wavfile")
+ndimage = lazy_module("scipy.ndimage")
 
 SEGMENT_S = 0.1  # loudness bookkeeping granularity: BS.1770 blocks hop by 100 ms
 
@@ -177,7 +180,7 @@ def oversampled_peak(x: np.ndarray, factor: int = 4) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     env = _max_columns(np.abs(x))
     for row in _interpolator(factor)[1:]:
-        y = np.abs(correlate1d(x, row, axis=0, mode="nearest"))
+        y = np.abs(ndimage.correlate1d(x, row, axis=0, mode="nearest"))
         np.maximum(env, _max_columns(y), out=env)
     return env
 
@@ -247,8 +250,8 @@ def limiter_gain(x: np.ndarray, ceiling_db: float, rate: int, attack_s: float = 
     # window [n - h, n + a]: size h + a + 1, origin shifts its centre forward in time
     size = h + a + 1
     origin = (size - 1) // 2 - a  # scipy's window is [n - size//2 - origin, n + (size-1)//2 - origin]
-    held = minimum_filter1d(need, size=size, origin=origin, mode="nearest")
-    return np.minimum(uniform_filter1d(held, size=a | 1, mode="nearest"), 1.0)
+    held = ndimage.minimum_filter1d(need, size=size, origin=origin, mode="nearest")
+    return np.minimum(ndimage.uniform_filter1d(held, size=a | 1, mode="nearest"), 1.0)
 
 
 def limiter_margin(rate: int, attack_s: float = 0.005, hold_s: float = 0.04) -> int:

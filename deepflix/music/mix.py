@@ -26,7 +26,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import binary_closing, binary_opening, minimum_filter1d
+from ..lazy import lazy_module
+
+ndimage = lazy_module("scipy.ndimage")  # imported on first use
 
 from ..errors import InvalidInput
 from . import analysis, dsp
@@ -198,8 +200,8 @@ def mix_film_audio(
         levels = env[env > -70]
         thr = np.percentile(levels, 90) - 20.0 if len(levels) else 0.0
         active = env > thr
-        active = binary_closing(active, structure=np.ones(int(PAUSE_S / BLOCK_S), bool))
-        active = binary_opening(active, structure=np.ones(10, bool))  # ignore blips under 100 ms
+        active = ndimage.binary_closing(active, structure=np.ones(int(PAUSE_S / BLOCK_S), bool))
+        active = ndimage.binary_opening(active, structure=np.ones(10, bool))  # ignore blips under 100 ms
         for a, b in _runs(active):
             depth = DUCK_MIN_DB
             if has_music:
@@ -212,7 +214,7 @@ def mix_film_audio(
             deepest = max(deepest, depth)
             target[a:b] = bed_db - depth
     look = int(LOOKAHEAD_S / BLOCK_S)
-    target = minimum_filter1d(target, size=2 * look + 1, origin=-look, mode="nearest")  # duck 150 ms early
+    target = ndimage.minimum_filter1d(target, size=2 * look + 1, origin=-look, mode="nearest")  # duck 150 ms early
     gain_db = _follow(target, RELEASE_S, ATTACK_S, BLOCK_S, float(target[0]))  # down in 50 ms, up in 400
     t_blocks = (np.arange(nb) + 0.5) * BLOCK_S
     fade = np.clip(t_blocks / FADE_IN_S, 0, 1) * np.clip((duration - t_blocks) / FADE_OUT_S, 0, 1)

@@ -18,8 +18,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import signal
+from ..lazy import lazy_module
+
+sfft = lazy_module("scipy.fft")  # imported on first use
+signal = lazy_module("scipy.signal")
 
 from . import sf2
 from .sf2 import Zone

@@ -98,7 +98,7 @@ class Overlay:
         p = self.planes
         assert p.a is not None and p.a2 is not None
         y = self.y + dy
-        y0 = int(math.floor(y)) & ~1
+        y0 = math.floor(y) & ~1
         frac = y - y0
         if frac > 1e-6:  # sub-pixel: resample the overlay 2 rows taller (it moves down by frac)
             h, w = self.height + 2, self.width
@@ -142,7 +142,7 @@ def text_image(lines: list[tuple[str, ImageFont.FreeTypeFont]], width: int, *, l
                stroke: int = 0, shadow: int = 0, pad: int = 0) -> Image.Image:
     """Centred lines of white text on transparency, with an optional dark outline
     and a soft drop shadow: readable on any background."""
-    heights = [int(round(f.size * line_gap)) for _, f in lines]
+    heights = [round(f.size * line_gap) for _, f in lines]
     height = sum(heights) + 2 * pad
     img = Image.new("RGBA", (width, height + 2 * shadow), (0, 0, 0, 0))
     shade = Image.new("L", img.size, 0)

@@ -33,7 +33,7 @@ class ClipReader:
         self._ended = False
 
     def _start(self) -> None:
-        self._err = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         w, h = self.width, self.height
         vf = (f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic:out_color_matrix=bt709"
               f":out_range=tv,crop={w}:{h},fps={self.fps},format=yuv420p")

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def stderr_tail(text: str, lines: int = 8) -> str:
 
 @lru_cache(maxsize=1)
 def available_encoders() -> frozenset[str]:
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True)
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True, check=False)
     names = set()
     for line in proc.stdout.splitlines():
         parts = line.split()
@@ -65,8 +65,7 @@ def encoder_works(name: str) -> bool:
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=256x256:r=30:d=0.1",
          "-frames:v", "2", "-c:v", name, "-f", "null", "-"],
-        capture_output=True, text=True, timeout=60,
-    )
+        capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode != 0:
         log.info("encoder %s unusable here: %s", name, stderr_tail(proc.stderr, 2))
     return proc.returncode == 0
@@ -138,7 +137,7 @@ def run_ffmpeg(args: Sequence[str], final: Path | None = None, what: str = "ffmp
     removed on failure."""
     tmp = partial_name(final) if final is not None else None
     try:
-        proc = subprocess.run(_command(args), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(_command(args), capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     except OSError as exc:
         raise ProviderError(f"{what}: cannot run ffmpeg: {exc}") from exc
     if proc.returncode != 0:
@@ -175,7 +174,7 @@ class FrameSink:
         self._stderr: IO[bytes] | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> FrameSink:
+    def __enter__(self) -> FrameSink:  # noqa: PYI034
         self._stderr = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(self._cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -195,7 +194,7 @@ class FrameSink:
                 return
             if self._error is None:
                 try:
-                    self._proc.stdin.write(memoryview(buf))
+                    self._proc.stdin.write(buf.data)
                 except (BrokenPipeError, OSError) as exc:  # ffmpeg died: its stderr says why
                     self._error = exc
             self._free.put(buf)
@@ -237,7 +236,7 @@ class FrameSink:
             self._proc.wait()
         self.tmp.unlink(missing_ok=True)
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         try:
             if exc_type is not None:
                 self._abort()

@@ -19,15 +19,32 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import InvalidInput, ProviderError
 from ..hookspecs import hookimpl
 from ..models import CutRequest, CutResult, frame_size
 from ..provider import StageContext
 from .base import CutProvider
-from .captions import CaptionStyle, Captions, write_subtitle_files
-from .encode import COLOR_TAGS, FrameSink, check_preset, partial_name, run_ffmpeg, video_codec_args, wants_nvenc
+from .captions import Captions, CaptionStyle, write_subtitle_files
+from .encode import (
+    COLOR_TAGS,
+    FrameSink,
+    check_preset,
+    partial_name,
+    run_ffmpeg,
+    video_codec_args,
+    wants_nvenc,
+)
 from .poster import PreviewTap, make_poster, make_preview, preview_windows
-from .render import TRANSITION_SECONDS, SegmentPlan, Shot, ShotSpec, render_segment, transition_frames
+from .render import (
+    TRANSITION_SECONDS,
+    SegmentPlan,
+    Shot,
+    ShotSpec,
+    render_segment,
+    transition_frames,
+)
 
 AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k"]
 
@@ -38,7 +55,7 @@ def frame_edges(req: CutRequest) -> list[int]:
     edges, t = [0], 0.0
     for sc in req.scenes:
         t += sc.duration
-        edges.append(int(round(t * req.fps)))
+        edges.append(round(t * req.fps))
     return edges
 
 
@@ -68,7 +85,9 @@ def film_plans(req: CutRequest, ctx: StageContext) -> list[SegmentPlan]:
 
 
 def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) -> Path:
-    from ..music.mix import mix_film_audio  # the sound engineer's mixer; imported when needed
+    from ..music.mix import (
+        mix_film_audio,  # the sound engineer's mixer; imported when needed
+    )
 
     speech = [(ctx.path(sc.speech), sc.start + sc.speech_offset) for sc in req.scenes]
     score = ctx.path(req.score) if req.score is not None else None
@@ -85,7 +104,8 @@ class FFmpegCut(CutProvider):
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}
 
-    def check_inputs(self, request: CutRequest) -> None:
+    def check_inputs(self, request: BaseModel) -> None:
+        assert isinstance(request, CutRequest)
         check_preset(request.preset)
         video_codec_args(request.codec, request.crf, request.preset, request.fps)  # codec available here
         t = 0.0

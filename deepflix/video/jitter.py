@@ -35,8 +35,8 @@ def frame_error(frame_y: np.ndarray, canvas_y: np.ndarray, view: View) -> np.nda
     ideal = np.array([[view.s, 0, view.ox], [0, view.s, view.oy]], np.float32)
     warp = ideal.copy()
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 200, 1e-7)
-    _, warp = cv2.findTransformECC(frame_y.astype(np.float32), canvas_y.astype(np.float32), warp,
-                                   cv2.MOTION_AFFINE, criteria, None, 1)
+    _, warp = cv2.findTransformECC(frame_y.astype(np.float32), canvas_y.astype(np.float32), warp,  # type: ignore[call-overload]
+                                   cv2.MOTION_AFFINE, criteria, None, 1)  # no pre-blur: exact sub-pixel fit
     pts = _grid(frame_y.shape[1], frame_y.shape[0])
     return (warp.astype(np.float64) @ pts - ideal.astype(np.float64) @ pts) / view.s
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-
 def ease(u: float) -> float:
     """Cosine ease in/out: 0 -> 1 with zero speed at both ends."""
     u = min(1.0, max(0.0, u))
@@ -46,8 +45,8 @@ def zoom_margin(move: str) -> float:
 
 def canvas_size(width: int, height: int, margin: float) -> tuple[int, int]:
     """Even canvas size that holds the frame at the move's widest view."""
-    cw = int(math.ceil(width * margin - 1e-9))
-    ch = int(math.ceil(height * margin - 1e-9))
+    cw = math.ceil(width * margin - 1e-9)
+    ch = math.ceil(height * margin - 1e-9)
     return cw + cw % 2, ch + ch % 2
 
 

@@ -43,7 +43,8 @@ YUV_TO_BGR = np.linalg.inv(np.vstack([BGR_TO_YUV.astype(np.float64), [0, 0, 0, 1
 
 @dataclass
 class Planes:
-    """One picture as planes. ``a``/``a2`` (alpha at luma/chroma size, float32 0..1) for layers and overlays."""
+    """One picture as planes; ``a``/``a2``: alpha (uint8) at luma and chroma size, for layers and overlays,
+    whose Y, U, V are then premultiplied by it."""
 
     y: np.ndarray
     u: np.ndarray

@@ -103,7 +103,7 @@ class PreviewTap:
         tmp = partial_name(out)
         cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}",
                "-r", str(PREVIEW_FPS), "-i", "pipe:0", *_webp_args(out)]
-        proc = subprocess.run(cmd, input=b"".join(self.frames), capture_output=True)
+        proc = subprocess.run(cmd, input=b"".join(self.frames), capture_output=True, check=False)
         if proc.returncode != 0:
             tmp.unlink(missing_ok=True)
             raise ProviderError(f"preview failed (ffmpeg exit {proc.returncode}): "

@@ -22,7 +22,7 @@ import numpy as np
 
 @lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # type: ignore[import-untyped]
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
@@ -60,7 +60,7 @@ _STREAM = re.compile(r"Stream #0:(\d+)(?:\[[^\]]*\])?(?:\((\w+)\))?: (Video|Audi
 
 def probe(path: str | Path) -> MediaInfo:
     """Container duration, start and streams, as ``ffmpeg -i`` reports them."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, check=False)
     text = proc.stderr
     if "Duration:" not in text:
         raise ValueError(f"ffmpeg cannot read {path}: {text.strip().splitlines()[-1] if text.strip() else '?'}")
@@ -235,8 +235,7 @@ def first_pts(path: str | Path, stream: str = "v") -> float:
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{stream}:0", *filt,
          "-frames:" + ("v" if stream == "v" else "a"), "1", "-f", "null", "-"],
-        capture_output=True, text=True,
-    )
+        capture_output=True, text=True, check=False)
     m = re.search(r"pts_time:\s*(-?\d+(?:\.\d+)?)", proc.stderr)
     if not m:
         raise ValueError(f"no {stream} frame decoded from {path}: {proc.stderr.strip()[-300:]}")
@@ -246,7 +245,7 @@ def first_pts(path: str | Path, stream: str = "v") -> float:
 def count_frames(path: str | Path) -> int:
     """Frames a full decode of the first video stream yields."""
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0",
-                           "-f", "null", "-"], capture_output=True, text=True)
+                           "-f", "null", "-"], capture_output=True, text=True, check=False)
     found = re.findall(r"frame=\s*(\d+)", proc.stderr)
     if not found:
         raise ValueError(f"cannot decode {path}: {proc.stderr.strip()[-300:]}")
@@ -263,8 +262,7 @@ def grab_frame(path: str | Path, t: float, size: tuple[int, int] | None = None) 
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{t:.4f}", "-i", str(path),
          "-map", "0:v:0", *vf, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True,
-    )
+        capture_output=True, check=False)
     if proc.returncode != 0 or len(proc.stdout) < w * h * 3:
         raise ValueError(f"no frame at {t:.3f}s in {path}: {proc.stderr.decode(errors='replace')[-300:]}")
     return np.frombuffer(proc.stdout[: w * h * 3], np.uint8).reshape(h, w, 3)
@@ -281,8 +279,7 @@ def grab_frames(path: str | Path, indices: list[int]) -> dict[int, np.ndarray]:
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v:0",
          "-vf", f"select={expr}", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True,
-    )
+        capture_output=True, check=False)
     size = w * h * 3
     got = len(proc.stdout) // size
     if proc.returncode != 0 or got < len(want):

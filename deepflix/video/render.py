@@ -14,18 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from ..models import SubtitleCue
-from .captions import CaptionStyle, Captions
+from .captions import Captions, CaptionStyle
 from .cards import Overlay, credits_card, title_card
 from .clips import ClipReader
 from .motion import Camera, canvas_size, move_amount, zoom_margin
-from .planes import Frame, bgr_to_planes, cover, fade_to, premultiplied_planes, read_image
+from .planes import (
+    Frame,
+    bgr_to_planes,
+    cover,
+    fade_to,
+    premultiplied_planes,
+    read_image,
+)
 from .transitions import blend, slide_offsets, smooth
 from .warp import Canvas, Layer
 
@@ -98,8 +105,8 @@ def _depth_groups(spec: ShotSpec, cw: int, ch: int) -> tuple[Canvas, list[Layer]
     front = [img for img in imgs[nback:] if img.shape[2] == 4 and img.shape[:2] == back.shape[:2]]
     if not front:
         return base, []
-    pm = np.zeros_like(back)  # premultiplied colour and coverage of the nearer layers, "over" in order
-    alpha = np.zeros(back.shape[:2], np.uint8)
+    pm: np.ndarray = np.zeros_like(back)  # premultiplied colour and coverage of the nearer layers, "over" in order
+    alpha: np.ndarray = np.zeros(back.shape[:2], np.uint8)
     for img in front:
         a = np.ascontiguousarray(img[:, :, 3])
         a3 = _alpha3(a)
@@ -114,7 +121,7 @@ def transition_frames(kind: str, seconds: float, frames: int, fps: int) -> int:
     """Frames of the transition at a segment's end: none for a cut, never most of the scene."""
     if kind == "cut" or seconds <= 0:
         return 0
-    return max(1, min(int(round(seconds * fps)), int(frames * 0.45)))
+    return max(1, min(round(seconds * fps), int(frames * 0.45)))
 
 
 def new_frame(width: int, height: int) -> Frame:

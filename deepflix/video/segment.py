@@ -9,6 +9,8 @@ without re-encoding, and an edit re-encodes only the scenes it touches.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from ..errors import InvalidInput
 from ..hookspecs import hookimpl
 from ..models import SegmentRequest, SegmentResult
@@ -20,7 +22,7 @@ from .transitions import KINDS
 
 
 def segment_frames(req: SegmentRequest) -> int:
-    return max(1, int(round(req.duration * req.fps)))
+    return max(1, round(req.duration * req.fps))
 
 
 class FFmpegSegment(SegmentProvider):
@@ -30,7 +32,8 @@ class FFmpegSegment(SegmentProvider):
     def cache_identity(self) -> dict[str, object]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}
 
-    def check_inputs(self, request: SegmentRequest) -> None:
+    def check_inputs(self, request: BaseModel) -> None:
+        assert isinstance(request, SegmentRequest)
         check_preset(request.preset)
         video_codec_args(request.codec, request.crf, request.preset, request.fps)
         if request.width % 2 or request.height % 2:

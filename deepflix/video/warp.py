@@ -38,7 +38,7 @@ def _phase(o: float, s: float) -> tuple[int, int, float]:
     v = o - _QS * s + 0.5
     err = v - np.round(v)
     q = int(np.argmin(np.abs(err)))
-    return q, int(round(v[q])), float(err[q])
+    return q, int(np.rint(v[q])), float(err[q])
 
 
 def resample(src: np.ndarray, pad: int, s: float, ox: float, oy: float, dst: np.ndarray, zero: bool = False) -> None:
@@ -53,8 +53,8 @@ def resample(src: np.ndarray, pad: int, s: float, ox: float, oy: float, dst: np.
     if s > 1.0:
         qx, rx, ex = _phase(oxp, s)
         qy, ry, ey = _phase(oyp, s)
-        nx = int(math.ceil((w + qx - 0.5) * s + 1.5)) + 1
-        ny = int(math.ceil((h + qy - 0.5) * s + 1.5)) + 1
+        nx = math.ceil((w + qx - 0.5) * s + 1.5) + 1
+        ny = math.ceil((h + qy - 0.5) * s + 1.5) + 1
         if (max(abs(ex), abs(ey)) <= TOL and rx >= 0 and ry >= 0 and rx + nx <= src.shape[1]
                 and ry + ny <= src.shape[0]):
             out = cv2.resize(src[ry : ry + ny, rx : rx + nx], None, fx=1.0 / s, fy=1.0 / s,
@@ -106,10 +106,10 @@ class Layer:
         s, ox, oy = m[0, 0], m[0, 2], m[1, 2]
         x0, y0, x1, y1 = self.box
         # the box in output pixels (forward map x = (X - ox) / s), padded for the filter, chroma-aligned
-        fx0 = max(0, (int(math.floor((x0 - ox) / s)) - 2) & ~1)
-        fy0 = max(0, (int(math.floor((y0 - oy) / s)) - 2) & ~1)
-        fx1 = min(frame.width, int(math.ceil((x1 - ox) / s)) + 3)
-        fy1 = min(frame.height, int(math.ceil((y1 - oy) / s)) + 3)
+        fx0 = max(0, (math.floor((x0 - ox) / s) - 2) & ~1)
+        fy0 = max(0, (math.floor((y0 - oy) / s) - 2) & ~1)
+        fx1 = min(frame.width, math.ceil((x1 - ox) / s) + 3)
+        fy1 = min(frame.height, math.ceil((y1 - oy) / s) + 3)
         fx1, fy1 = fx1 + fx1 % 2, fy1 + fy1 % 2
         if fx1 <= fx0 or fy1 <= fy0:
             return

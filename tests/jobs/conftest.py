@@ -71,7 +71,7 @@ def wait_movie(movie_id: str, timeout: float = 60.0, owner: str = "alice") -> An
             m = service.get_movie(s, owner, movie_id)
             assert m is not None
             if m.status in TERMINAL:
-                m.stages  # load while the session is open
+                _ = list(m.stages)  # load them while the session is open
                 return m
         if time.monotonic() > deadline:
             raise AssertionError(f"movie {movie_id} still {m.status} after {timeout} s")

@@ -24,8 +24,20 @@ from scipy.io import wavfile
 from deepflix.errors import ProviderUnavailable
 from deepflix.hookspecs import hookimpl
 from deepflix.models import (
-    CutRequest, CutResult, PictureRequest, PictureResult, Scene, ScoreRequest, ScoreResult, Segment,
-    SegmentRequest, SegmentResult, SpeechRequest, SpeechResult, Story, StoryRequest,
+    CutRequest,
+    CutResult,
+    PictureRequest,
+    PictureResult,
+    Scene,
+    ScoreRequest,
+    ScoreResult,
+    Segment,
+    SegmentRequest,
+    SegmentResult,
+    SpeechRequest,
+    SpeechResult,
+    Story,
+    StoryRequest,
 )
 from deepflix.music.base import ScoreProvider
 from deepflix.picture.base import PictureProvider

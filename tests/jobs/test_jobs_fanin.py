@@ -5,15 +5,14 @@ from __future__ import annotations
 import threading
 
 import jobs_fake_providers as fakes
-
 from conftest import JobsEnv
+from sqlalchemy import select
 
 from deepflix.db import read_session, session_scope
 from deepflix.db.models import Event, Stage
 from deepflix.jobs import service, state
 from deepflix.jobs.broker import get_broker
 from deepflix.jobs.reconciler import live_messages
-from sqlalchemy import select
 
 
 def story_dict(n: int) -> dict:

@@ -79,7 +79,6 @@ def test_a_stage_that_always_kills_its_worker_ends_failed(jobs_env: JobsEnv) -> 
     mid = _submit(41, picture="jobstest/killer-picture")
     jobs_env.spawn("worker", "--queues", "gpu,cpu", "--processes", "1", "--threads", "1")
     m = wait_movie(mid, timeout=90)
-    exec(open("/tmp/dfsmoke/timeline.py").read())
     assert m.status == "failed", jobs_env.logs()
     assert "gave up after 2 attempts" in m.error and "worker died" in m.error
     pictures = [s for s in m.stages if s.name == "picture"]

@@ -126,11 +126,11 @@ def test_parallax_layers_move_at_different_rates(tmp_path: Path) -> None:
 
     def centroid(frame: Frame, mask_fn) -> float:  # type: ignore[no-untyped-def]
         rgb = frame.to_rgb()
-        ys, xs = np.nonzero(mask_fn(rgb))
+        _, xs = np.nonzero(mask_fn(rgb))
         return float(xs.mean())
 
-    moon = lambda rgb: (rgb[:, :, 0] > 100) & (rgb[:, :, 2] > 150) & (rgb[:, :, 1] > 150)  # noqa: E731
-    figure = lambda rgb: (rgb[:, :, 0] > 150) & (rgb[:, :, 2] < 80)  # noqa: E731
+    moon = lambda rgb: (rgb[:, :, 0] > 100) & (rgb[:, :, 2] > 150) & (rgb[:, :, 1] > 150)
+    figure = lambda rgb: (rgb[:, :, 0] > 150) & (rgb[:, :, 2] < 80)
     start_moon, start_fig = centroid(f0, moon), centroid(f0, figure)
     layered.render(99, f0)
     moved_moon, moved_fig = abs(centroid(f0, moon) - start_moon), abs(centroid(f0, figure) - start_fig)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import video_synth as vs
 
+from deepflix.errors import InvalidInput
 from deepflix.models import ArtifactRef, SubtitleCue
 from deepflix.pipeline import FilmOptions, segment_requests
 from deepflix.video.encode import video_codec_args
@@ -65,8 +66,8 @@ def test_other_codecs(tmp_path: Path) -> None:
     for codec, name in (("h265", "hevc"), ("av1", "av1")):
         try:
             video_codec_args(codec, 20, "veryfast", 30)
-        except Exception:
-            continue  # this ffmpeg lacks the encoder: check_inputs says so (tested below)
+        except InvalidInput:  # this ffmpeg lacks the encoder, and says so before any work
+            continue
         sreq = segment_requests(req, FilmOptions(resolution="360p"))[0].model_copy(update={"codec": codec})
         res = FFmpegSegment().generate(sreq, vs.ctx_for(tmp_path / codec))
         v = probe(tmp_path / codec / res.video).first("video")
@@ -83,8 +84,6 @@ def test_nvenc_falls_back_to_x264_without_a_gpu_encoder(monkeypatch: pytest.Monk
 
 
 def test_bad_settings_are_refused_before_work() -> None:
-    from deepflix.errors import InvalidInput
-
     req = vs.request(Path("/tmp"), [0.5], ["amber"]).model_copy(update={"preset": "warp9"})
     with pytest.raises(InvalidInput, match="warp9"):
         FFmpegCut().check_inputs(req)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deepflix.models import SubtitleCue
-from deepflix.video.captions import CaptionStyle, Captions
+from deepflix.video.captions import Captions, CaptionStyle
 from deepflix.video.cards import credits_card, title_card
 from deepflix.video.planes import BLACK, Frame
 from deepflix.video.render import new_frame

@@ -85,10 +85,11 @@ def request(tmp: Path, durations: list[float], colours: list[str], *, moves: lis
             transition=(transitions or ["crossfade"] * len(durations))[i],
         ))
         t += d
-    fields: dict[str, object] = dict(
-        title="The Tide Clock", logline="A keeper counts the waves.", credits=["Ada — keeper", "", "Made with DeepFlix"],
-        resolution="360p", scenes=scenes, score=ref(music_wav(tmp / "score.wav", t)), subtitles=cues or [],
-        title_duration=1.2, credits_duration=1.2,
-    )
+    fields: dict[str, object] = {
+        "title": "The Tide Clock", "logline": "A keeper counts the waves.",
+        "credits": ["Ada — keeper", "", "Made with DeepFlix"], "resolution": "360p", "scenes": scenes,
+        "score": ref(music_wav(tmp / "score.wav", t)), "subtitles": cues or [], "title_duration": 1.2,
+        "credits_duration": 1.2,
+    }
     fields.update(kw)
     return CutRequest(**fields)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import deepflix.db.models  # noqa: F401  (registers the tables on Base.metadata)
+import deepflix.db.models
 from deepflix.db.base import Base
 
 config = context.config
@@ -36,7 +36,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(str(config.get_main_option("sqlalchemy.url")))
     with engine.connect() as connection:
         _configure(connection)
         with context.begin_transaction():

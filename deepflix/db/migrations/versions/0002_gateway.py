@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import deepflix.security.models  # noqa: F401  (the tables on Base.metadata, for autogenerate comparisons)
+import deepflix.security.models
 
 revision = "0002_gateway"
 down_revision = "0001_jobs"
