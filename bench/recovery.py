@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def main() -> None:
         proc.terminate()
         proc.wait(60)
         stop_embedded_redis()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,7 @@ def run(processes: int, films: int, url: str) -> float:
         reset_broker()
         stop_embedded_redis()
         dispose_engines()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def main() -> None:

@@ -127,6 +127,13 @@ def make_broker(url: str | None = None) -> RedisBroker:
                     "time_limit": int(js.time_limit(stage) * 1000),
                 },
             )
+    from . import webhook
+
+    def notify(movie_id: str) -> None:
+        webhook.notify(movie_id)
+
+    dramatiq.Actor(notify, broker=broker, actor_name=webhook.ACTOR, queue_name=webhook.QUEUE, priority=0,
+                   options={"max_retries": 8, "min_backoff": 1000, "max_backoff": 300_000, "time_limit": 60_000})
     return broker
 
 

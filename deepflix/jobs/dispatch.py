@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
 from ..db.models import Event, Movie, Stage
-from .broker import STAGE_KIND, get_broker, stage_message
+from .broker import get_broker, stage_message
 from .settings import job_settings
 
 log = logging.getLogger("deepflix.jobs")
@@ -88,33 +88,46 @@ _RANK = case({"high": 0, "normal": 1}, value=Movie.priority, else_=2)
 # --------------------------------------------------------------------------- dispatch
 
 
-def dispatch(session: Session, limit: int = 500) -> int:
-    """Send ready stages, within each owner's cap. Returns how many were queued."""
+def dispatch(session: Session) -> int:
+    """Send ready stages, within each owner's cap. Returns how many were queued.
+
+    Candidates are chosen per owner (each owner's oldest ready stages, as many as
+    its room under the cap), never from one global "oldest first" list: a backlog
+    of one owner's ready stages can then never hide anybody else's."""
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DISPATCH_LOCK})
     cap = job_settings().owner_inflight
-    inflight: dict[tuple[str, str], int] = defaultdict(int)
-    rows = session.execute(
+    room: dict[tuple[str, str], int] = defaultdict(lambda: cap)
+    for owner, queue, n in session.execute(
         select(Movie.owner, Stage.queue, func.count())
         .join(Movie, Movie.id == Stage.movie_id)
         .where(Stage.status.in_(("queued", "running")))
         .group_by(Movie.owner, Stage.queue)
-    )
-    for owner, queue, n in rows:
-        inflight[(owner, queue.split(".")[0])] += n
-    ready = session.execute(
-        select(Stage.id, Stage.name, Stage.scene, Movie.id, Movie.owner, Movie.priority)
+    ):
+        room[(owner, queue.split(".")[0])] -= n
+    waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for owner, queue in session.execute(
+        select(Movie.owner, Stage.queue).distinct()
         .join(Movie, Movie.id == Stage.movie_id)
         .where(Stage.status == "ready", Movie.status.in_(("queued", "running")))
-        .order_by(_RANK, Movie.created_at, Movie.id, Stage.id)
-        .limit(limit)
-    ).all()
+    ):
+        waiting[(owner, queue.split(".")[0])].append(queue)
+    candidates: list[Any] = []
+    for (owner, kind), queues in waiting.items():
+        if room[(owner, kind)] <= 0:
+            continue
+        candidates += session.execute(
+            select(Stage.id, Stage.name, Stage.scene, Movie.id, Movie.owner, Movie.priority, _RANK, Movie.created_at)
+            .join(Movie, Movie.id == Stage.movie_id)
+            .where(Stage.status == "ready", Movie.status.in_(("queued", "running")), Movie.owner == owner,
+                   Stage.queue.in_(queues))
+            .order_by(_RANK, Movie.created_at, Movie.id, Stage.id)
+            .limit(room[(owner, kind)])
+        ).all()
+    candidates.sort(key=lambda r: (r[6], r[7], r[3], r[0]))  # priority, then oldest film, then stage order
     sent = 0
     now = utcnow()
-    for stage_id, name, scene, movie_id, owner, priority in ready:
-        kind = STAGE_KIND[name]
-        if inflight[(owner, kind)] >= cap:
-            continue
+    for stage_id, name, scene, movie_id, _owner, priority, _rank, _created in candidates:
         msg = stage_message(movie_id, stage_id, name, priority)
         res = session.execute(
             update(Stage)
@@ -123,7 +136,6 @@ def dispatch(session: Session, limit: int = 500) -> int:
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        inflight[(owner, kind)] += 1
         add_event(session, movie_id, "stage_queued", stage=name, scene=scene, message=msg.queue_name)
         send_after_commit(session, msg)
         sent += 1

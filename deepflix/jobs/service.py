@@ -26,7 +26,7 @@ from ..errors import DeepFlixError, InvalidInput
 from ..models import GenerationParams, Story, StoryRequest
 from ..pipeline import FilmOptions
 from . import state
-from .stats import queue_stats
+from .stats import queue_stats  # noqa: F401  (part of this API)
 
 RESOLUTIONS = ("360p", "480p", "720p", "1080p", "2160p")
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from ..db.base import utcnow
 from ..db.models import OPEN_STAGE, Movie, Stage
 from .broker import queue_for
-from .dispatch import add_event, dispatch, lock_movie
+from .dispatch import add_event, dispatch, lock_movie, send_after_commit
 
 # (stages that wait, the stages they wait for)
 FAN_INS = (
@@ -92,6 +92,13 @@ def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
     add_event(session, movie.id, "story", stage="story", message=movie.title or "", data={"scenes": n})
 
 
+def _webhook(session: Session, movie: Movie) -> None:
+    if movie.webhook_url:
+        from .webhook import message
+
+        send_after_commit(session, message(movie.id))
+
+
 def _keys(session: Session, movie_id: str) -> dict[str, list[str | None]]:
     out: dict[str, dict[int, str | None]] = {}
     for name, scene, key in session.execute(
@@ -117,6 +124,7 @@ def claim(session: Session, movie_id: str, stage_id: int, worker: str, max_attem
     if res.rowcount != 1:  # type: ignore[attr-defined]
         return None
     st = session.execute(select(Stage).where(Stage.id == stage_id).execution_options(populate_existing=True)).scalar_one()
+    st.provider = str((movie.options.get("providers") or {}).get(st.name, ""))[:80] or None
     if st.attempts > max_attempts:
         last = f" (last error: {st.error})" if st.error else " (its worker died each time)"
         fail_stage(session, movie_id, stage_id, f"gave up after {max_attempts} attempts{last}", locked=movie)
@@ -158,6 +166,7 @@ def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
         movie.result = done.result
         movie.status, movie.finished_at, movie.error = "succeeded", now, None
         add_event(session, movie_id, "movie_done", message=movie.title or "", data=done.result)
+        _webhook(session, movie)
     advance(session, movie)
     dispatch(session)
     return True
@@ -209,6 +218,7 @@ def fail_stage(session: Session, movie_id: str, stage_id: int, error: str, *, lo
     movie.error = f"{label} failed: {error}"[:4000]
     add_event(session, movie_id, "stage_failed", stage=st.name, scene=st.scene, message=error[:2000])
     add_event(session, movie_id, "movie_failed", message=movie.error)
+    _webhook(session, movie)
     return True
 
 

@@ -111,31 +111,64 @@ def start_worker(queues: set[str], threads: int, *, reconcile: bool = False) -> 
 def run_worker_process(queues: str, threads: int) -> int:
     """One worker process, until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parent = os.getppid()
     handle = start_worker(expand_queues(queues), threads)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    done.wait()
+    # a worker whose supervisor died (SIGKILL) stops too, instead of running on unsupervised
+    while not done.wait(2.0):
+        if os.getppid() != parent:
+            log.warning("supervisor %d is gone; stopping", parent)
+            break
     handle.stop()
     return 0
+
+
+def _safe(url: str) -> str:
+    """A URL without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
 
 
 def _child_cmd(queues: str, threads: int) -> list[str]:
     return [sys.executable, "-m", "deepflix.jobs.worker", "--queues", queues, "--threads", str(threads)]
 
 
+def _spawn(queues: str, threads: int) -> subprocess.Popen[bytes]:
+    # its own process group: when the worker dies, the tools it started (ffmpeg) go with it
+    return subprocess.Popen(_child_cmd(queues, threads), start_new_session=True)
+
+
+def _reap_group(child: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def supervise(queues: str, processes: int, threads: int, *, reconcile: bool = True,
               stop: threading.Event | None = None, on_start: Any = None) -> int:
     """Run N worker processes; a process that dies is replaced. Returns on SIGTERM/SIGINT or ``stop``."""
-    expand_queues(queues)  # fail fast on a bad --queues
+    expand_queues(queues)  # fail fast on a bad --queues, a missing Redis, a database that is down
     from ..db import migrate
+    from .broker import BrokerUnavailable, redis_url
 
+    url = redis_url()
+    try:
+        get_broker().client.ping()
+    except Exception as exc:
+        raise BrokerUnavailable(f"cannot reach Redis at {_safe(url)}: {exc}") from exc
     migrate()
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    children: list[subprocess.Popen[bytes]] = [subprocess.Popen(_child_cmd(queues, threads)) for _ in range(processes)]
+    children = [_spawn(queues, threads) for _ in range(processes)]
     born = [time.monotonic()] * processes
     quick_deaths = 0
     if on_start:
@@ -148,11 +181,12 @@ def supervise(queues: str, processes: int, threads: int, *, reconcile: bool = Tr
             for i, child in enumerate(children):
                 if child.poll() is not None:
                     log.warning("worker process %d exited with %s; starting another", child.pid, child.returncode)
+                    _reap_group(child)
                     # a process that dies at once (bad settings, no Redis) is restarted ever more slowly
                     quick_deaths = quick_deaths + 1 if time.monotonic() - born[i] < 5 else 0
                     if quick_deaths and stop.wait(min(30.0, 0.5 * 2 ** quick_deaths)):
                         break
-                    children[i] = subprocess.Popen(_child_cmd(queues, threads))
+                    children[i] = _spawn(queues, threads)
                     born[i] = time.monotonic()
                     if on_start:
                         on_start(children)
@@ -169,6 +203,7 @@ def supervise(queues: str, processes: int, threads: int, *, reconcile: bool = Tr
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+            _reap_group(child)
     return 0
 
 

@@ -176,24 +176,24 @@ def jobs_env(tmp_path: Path) -> Iterator[JobsEnv]:
 
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One SeaweedFS S3 server for a module's fleet tests (each test gets its own bucket)."""
-    from fleet_services import seaweedfs
+    """One SeaweedFS S3 server and bucket for a module's fleet tests (each test gets its own prefix)."""
+    from fleet_services import s3_ready, seaweedfs
 
     with seaweedfs(tmp_path_factory.mktemp("weed")) as sw:
+        s3_ready(sw.endpoint, "deepflix-test")
         yield sw
 
 
 @pytest.fixture
 def fleet_env(tmp_path: Path, seaweed: Any) -> Iterator[JobsEnv]:
     """PostgreSQL (a fresh database) and Redis of this machine, artifacts on SeaweedFS."""
-    from fleet_services import REDIS, ensure_redis, pg_database, s3_ready
+    from fleet_services import REDIS, ensure_redis, pg_database
 
     ensure_redis()
     with pg_database() as db_url:
-        bucket = f"df-{uuid.uuid4().hex[:8]}"
-        s3_ready(seaweed.endpoint, bucket)
         extra = {"DATABASE_URL": db_url, "REDIS_URL": REDIS, "DEEPFLIX_STORAGE": "s3", "S3_ENDPOINT_URL": seaweed.endpoint,
-                 "S3_BUCKET": bucket, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "S3_SSE": "AES256"}
+                 "S3_BUCKET": "deepflix-test", "S3_PREFIX": f"t{uuid.uuid4().hex[:8]}/", "AWS_ACCESS_KEY_ID": "test",
+                 "AWS_SECRET_ACCESS_KEY": "test", "S3_SSE": "AES256"}
         with _jobs_env(tmp_path, extra) as je:
             yield je
 

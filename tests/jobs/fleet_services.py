@@ -104,7 +104,7 @@ def seaweedfs(tmp: Path) -> Iterator[Seaweed]:
     master, volume, filer, s3 = _free_ports(4)
     cmd = [weed, "server", f"-dir={d / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
            f"-master.port={master}", f"-volume.port={volume}", "-filer", f"-filer.port={filer}", "-s3",
-           f"-s3.port={s3}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=8", "-webdav=false"]
+           f"-s3.port={s3}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=16", "-webdav=false"]
     log = open(d / "weed.log", "wb")
     proc = subprocess.Popen(cmd, cwd=d, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -158,3 +158,39 @@ def test_dead_letters_are_kept_and_listed(jobs_env: JobsEnv, inproc_worker: obje
         stats = service.queue_stats(s)
     assert stats["dead_letters"]["count"] == 1 and stats["broker"]["ok"]
     assert stats["workers"] and stats["workers"][0]["threads"] == 2
+
+
+def test_webhook_is_signed_and_retried(jobs_env: JobsEnv, inproc_worker: object) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from deepflix.jobs.webhook import sign
+
+    calls: list[tuple[dict[str, str], bytes]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            calls.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(500 if len(calls) == 1 else 204)  # the first call fails: it must be retried
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        mid = submit(seed=61, webhook_url=f"http://127.0.0.1:{srv.server_port}/hook")
+        assert wait_movie(mid).status == "succeeded"
+        deadline = time.monotonic() + 20
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        srv.shutdown()
+    assert len(calls) == 2
+    headers, body = calls[1]
+    assert headers["X-DeepFlix-Event"] == "movie.succeeded"
+    assert headers["X-DeepFlix-Signature"] == sign(body, headers["X-DeepFlix-Timestamp"])
+    assert json.loads(body)["id"] == mid and json.loads(body)["urls"]["movie"] == f"/api/movies/{mid}/video"
+    assert kinds(mid).count("webhook_failed") == 1 and kinds(mid)[-1] == "webhook"

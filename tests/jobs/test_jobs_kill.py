@@ -77,7 +77,7 @@ def test_sigkill_in_every_stage(jobs_env: JobsEnv) -> None:
 def test_a_stage_that_always_kills_its_worker_ends_failed(jobs_env: JobsEnv) -> None:
     jobs_env.set(DEEPFLIX_MAX_ATTEMPTS="2")
     mid = _submit(41, picture="jobstest/killer-picture")
-    jobs_env.spawn("worker", "--queues", "gpu,cpu", "--processes", "1", "--threads", "1")
+    jobs_env.spawn("worker", "--queues", "gpu,cpu", "--processes", "2", "--threads", "1")
     m = wait_movie(mid, timeout=90)
     assert m.status == "failed", jobs_env.logs()
     assert "gave up after 2 attempts" in m.error and "worker died" in m.error

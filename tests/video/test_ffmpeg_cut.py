@@ -173,3 +173,23 @@ def test_sound_is_the_mix_loud_enough_and_in_sync(film: tuple[Path, object]) -> 
     window = (t > 2.1) & (t < 2.8)
     onset = t[window][np.argmax(hiss[window] > 0.25 * np.percentile(hiss, 95))]
     assert onset == pytest.approx(2.4, abs=0.04)
+
+
+def test_a_scene_with_a_video_clip(tmp_path: Path) -> None:
+    """An image-to-video clip plays in its scene (shorter than the scene: its last frame
+    holds while the camera keeps moving); the still scenes around it are unchanged."""
+    clip = tmp_path / "in" / "clip.mp4"
+    clip.parent.mkdir(parents=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=480x270:rate=24:duration=0.8",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True)
+    req = vs.request(tmp_path / "in", [1.0, 1.5, 1.0], ["red", "blue", "green"], clip={1: clip},
+                     transitions=["cut", "cut", "cut"], title_duration=0.0, credits_duration=0.0)
+    FFmpegCut().generate(req, vs.ctx_for(tmp_path / "out"))
+    frames = grab_frames(tmp_path / "out" / "movie.mp4", [15, 33, 34, 60, 61, 80])
+    clip_frame = frames[33]
+    assert clip_frame.std() > 50  # testsrc2's colour bars, not a flat blue picture
+    assert np.abs(frames[33].astype(int) - frames[34].astype(int)).mean() > 2  # the clip plays
+    held = np.abs(frames[60].astype(int) - frames[61].astype(int)).mean()
+    assert 0 < held < 3  # past its end: the last frame, still moving a little with the camera
+    assert frames[15][:, :, 0].mean() > frames[15][:, :, 2].mean() + 30  # scene 1 is the red still
+    assert frames[80][:, :, 1].mean() > frames[80][:, :, 2].mean()  # scene 3 the green one

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import deepflix.db.models
+import deepflix.db.models  # noqa: F401  (registers the tables on Base.metadata)
 from deepflix.db.base import Base
 
 config = context.config
