@@ -430,13 +430,16 @@ def main() -> None:
         if a.sweep_only:
             return
 
-        runs = []
-        for k in range(a.repeat):
+        _, vargs = video_codec_args("h264", a.crf, a.preset, fps)
+        runs, floors = [], []
+        for k in range(a.repeat):  # alternate, so a change in the machine's load hits both alike
             out = tmp / f"ours{k}"
             out.mkdir()
             runs.append(run_child([*me[1:], "ours", str(req_path), str(out)]))
+            floors.append(timed_ffmpeg([*raw_input(w, h, fps, raw), *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS,
+                                        "-an", "-y", str(tmp / "floor.mp4")]))
         rows["ours (builtin/ffmpeg)"] = {**median(runs), "ssim": ssim(tmp / "ours0" / "movie.mp4", raw_input(w, h, fps, raw))}
-        marks = runs[0]["marks"]
+        marks = {key: statistics.median(r["marks"].get(key, 0.0) for r in runs) for key in runs[0]["marks"]}
 
         if a.parallax:
             preq = cut_request(inputs, a.resolution, a.preset, a.crf, layers=True)
@@ -451,9 +454,6 @@ def main() -> None:
             rows["ours, parallax layers"] = {**prun, "ssim": ssim(pout / "movie.mp4", raw_input(w, h, fps, praw))}
             praw.unlink()
 
-        _, vargs = video_codec_args("h264", a.crf, a.preset, fps)
-        floors = [timed_ffmpeg([*raw_input(w, h, fps, raw), *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, "-an", "-y",
-                                str(tmp / "floor.mp4")]) for _ in range(a.repeat)]
         rows["encode-only floor"] = {**median(floors), "ssim": ssim(tmp / "floor.mp4", raw_input(w, h, fps, raw))}
 
         if a.moviepy_python:
@@ -476,6 +476,7 @@ def main() -> None:
     cores = os.cpu_count()
     load = os.getloadavg()[0]
     print(f"\n{a.seconds:.0f}-s film at {w}x{h} {fps} fps, {a.scenes} scenes, x264 {a.preset} crf {a.crf}; "
+          f"medians of {a.repeat} alternating runs of ours and the floor; "
           f"{cores} cores, load average {load:.1f} at the end (the machine is shared)")
     print(f"reference render (frames only, no encode): {ref_run['wall']:.1f} s wall, {ref_run['cpu']:.1f} s CPU")
     floor = rows["encode-only floor"]
@@ -489,6 +490,7 @@ def main() -> None:
         print(f"| {name:<24} | {r['wall']:7.1f} | {r['cpu']:7.1f} | {rss:11.0f} | {r['ssim']:7.4f} | "
               f"{r['wall'] / floor['wall']:7.2f}x | {speed:>10} |")
     enc = marks.get("poster", 0) - marks.get("picture", 0)
+    print(f"CPU, ours / floor: {rows['ours (builtin/ffmpeg)']['cpu'] / floor['cpu']:.2f}x")
     print(f"\nours, phases (s from start): sound mix done {marks.get('picture', 0):.1f}, picture encoded "
           f"{marks.get('poster', 0):.1f} (render+encode {enc:.1f} s = {enc / floor['wall']:.2f}x the floor), "
           f"all done {rows['ours (builtin/ffmpeg)']['wall']:.1f}")

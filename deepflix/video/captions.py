@@ -60,9 +60,14 @@ class Captions:
         self.cues = sorted((c for c in cues if c.end > c.start and c.text.strip()), key=lambda c: c.start)
         self.style = style
         self._cache: dict[int, Overlay] = {}
+        self._done = 0  # cues before this one have ended (time only moves forward)
 
     def draw(self, frame: Frame, t: float) -> None:
-        for i, cue in enumerate(self.cues):
+        while self._done < len(self.cues) and self.cues[self._done].end <= t:
+            self._cache.pop(self._done, None)
+            self._done += 1
+        for i in range(self._done, len(self.cues)):
+            cue = self.cues[i]
             if cue.start > t:
                 break
             if t >= cue.end:

