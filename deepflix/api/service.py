@@ -5,7 +5,7 @@ run as its own service and the gateway can mount the same router."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -51,3 +51,17 @@ def stage_app(name: str, router: APIRouter, dependencies: Sequence[Depends] | No
     app.include_router(router, dependencies=list(dependencies or []))
     install_error_handlers(app)
     return app
+
+
+def secured_app_getattr(name: str, router: APIRouter) -> Callable[[str], object]:
+    """A module ``__getattr__`` so that ``uvicorn <module>:app`` runs the stage service
+    with keys and rate limits (built on first use: the gateway's stack is heavy)."""
+
+    def __getattr__(attr: str) -> object:
+        if attr == "app":
+            from .stages import secured_stage_app
+
+            return secured_stage_app(name, router)
+        raise AttributeError(attr)
+
+    return __getattr__

@@ -37,7 +37,7 @@ from ...models import (
     MAX_SCENES, Aspect, CharacterSheet, GenerationParams, Genre, PictureRequest, Resolution, SceneVisual, Setting,
     Shot, TimeOfDay, Weather, frame_size,
 )
-from ..service import stage_app
+from ..service import secured_app_getattr, stage_app
 
 router = APIRouter(tags=["images"])
 
@@ -191,11 +191,4 @@ async def health() -> dict[str, Any]:
 # without auth: for tests, and for mounting behind something that checks keys
 open_app = stage_app("images", router)
 
-
-def __getattr__(attr: str) -> object:
-    """`uvicorn deepflix.api.routes.images_service:app` runs the service with keys and rate limits."""
-    if attr == "app":
-        from ..stages import secured_stage_app
-
-        return secured_stage_app("images", router)
-    raise AttributeError(attr)
+__getattr__ = secured_app_getattr("images", router)  # `uvicorn deepflix.api.routes.images_service:app`: with keys

@@ -26,7 +26,7 @@ from ...runner import run_stage
 from ...storage import open_store
 from ...story import lexicon
 from ...story.repair import nearest
-from ..service import stage_app
+from ..service import secured_app_getattr, stage_app
 
 router = APIRouter(tags=["story"])
 
@@ -104,11 +104,4 @@ def health() -> dict[str, Any]:
 # without auth: for tests, and for mounting behind something that checks keys
 open_app = stage_app("story", router)
 
-
-def __getattr__(attr: str) -> object:
-    """`uvicorn deepflix.api.routes.story_service:app` runs the service with keys and rate limits."""
-    if attr == "app":
-        from ..stages import secured_stage_app
-
-        return secured_stage_app("story", router)
-    raise AttributeError(attr)
+__getattr__ = secured_app_getattr("story", router)  # `uvicorn deepflix.api.routes.story_service:app`: with keys

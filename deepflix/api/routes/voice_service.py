@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...core import config
 from ...models import Segment, SpeechLine, SpeechRequest, Voice
-from ..service import stage_app
+from ..service import secured_app_getattr, stage_app
 
 router = APIRouter(tags=["voice"])
 
@@ -127,11 +127,4 @@ async def health() -> dict[str, Any]:
 # without auth: for tests, and for mounting behind something that checks keys
 open_app = stage_app("voice", router)
 
-
-def __getattr__(attr: str) -> object:
-    """`uvicorn deepflix.api.routes.voice_service:app` runs the service with keys and rate limits."""
-    if attr == "app":
-        from ..stages import secured_stage_app
-
-        return secured_stage_app("voice", router)
-    raise AttributeError(attr)
+__getattr__ = secured_app_getattr("voice", router)  # `uvicorn deepflix.api.routes.voice_service:app`: with keys
