@@ -4,15 +4,16 @@ writes (submit, cancel, retry, delete). Routes call only this module."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Path as PathParam
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .. import db
@@ -49,6 +50,32 @@ def session() -> Iterator[Session]:
 def write_session() -> Iterator[Session]:
     with db.session_scope() as s:
         yield s
+
+
+def user_lock_key(owner: str) -> int:
+    """A stable signed 64-bit number for the user (PostgreSQL advisory locks take a bigint):
+    the same in every gateway process, unlike hash(), which is salted per process."""
+    return int.from_bytes(hashlib.sha256(b"deepflix.admit:" + owner.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_user(session: Session, owner: str) -> None:
+    """Serialise admissions (submit, retry) of one user's films until this write
+    transaction ends, across threads and gateways, so a quota is counted and the new
+    film inserted as one step. Must come before the counting.
+
+    PostgreSQL: a transaction-scoped advisory lock on the user (other users are not held
+    up; it is released at commit or rollback). SQLite: write sessions begin with BEGIN
+    IMMEDIATE (deepflix.db.session), so starting the transaction here takes the database's
+    write lock, which serialises every writer."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_lock_key(owner)})
+    elif bind.dialect.name == "sqlite":
+        if bind.get_execution_options().get("sqlite_begin") != "IMMEDIATE":
+            raise RuntimeError("lock_user needs a write session (BEGIN IMMEDIATE); this one would not serialise")
+        session.execute(text("SELECT 1"))  # the first statement opens the transaction: the write lock is ours
+    else:  # no per-user lock known for this database: the count and insert may race (one film over, at worst)
+        log.warning("no admission lock for database %s", bind.dialect.name)
 
 
 # --------------------------------------------------------------------------- shaping
@@ -285,11 +312,17 @@ def submit_movie(session: Session, owner: str, body: MovieCreate) -> dict[str, A
     return {"id": movie.id, "status": movie.status}
 
 
-def _state_change(action: str, owner: str, movie_id: str) -> dict[str, Any] | None:
+def _state_change(action: str, owner: str, movie_id: str,
+                  admit: Callable[[Session], None] | None = None) -> dict[str, Any] | None:
+    """``admit`` (the retry's quota check) runs in the same transaction, under lock_user,
+    so it and the change are one step (it raises to refuse)."""
     from ..jobs import service
 
     fn = {"cancel": service.cancel_movie, "retry": service.retry_movie, "delete": service.delete_movie}[action]
     with write_session() as s:
+        if admit is not None:
+            lock_user(s, owner)
+            admit(s)
         try:
             out = fn(s, owner, movie_id)
         except service.JobStateError as exc:
@@ -306,8 +339,8 @@ def cancel_movie(owner: str, movie_id: str) -> dict[str, Any] | None:
     return _state_change("cancel", owner, movie_id)
 
 
-def retry_movie(owner: str, movie_id: str) -> dict[str, Any] | None:
-    return _state_change("retry", owner, movie_id)
+def retry_movie(owner: str, movie_id: str, admit: Callable[[Session], None] | None = None) -> dict[str, Any] | None:
+    return _state_change("retry", owner, movie_id, admit)
 
 
 def delete_movie(owner: str, movie_id: str) -> dict[str, Any] | None:

@@ -42,7 +42,7 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="Only this user's keys.")] = None) -> None:
-    """List keys (ids, users, state; never the keys themselves)."""
+    """List keys (ids, users, state, when last used (to the minute); never the keys themselves)."""
     from ..db import read_session
     from ..security import keys
 
@@ -53,7 +53,8 @@ def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="
             state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
             limits = ", ".join(f"{k}={v}" for k, v in (("jobs", r.max_concurrent_jobs), ("per_day", r.films_per_day),
                                                       ("rpm", r.rate_per_minute)) if v is not None)
-            typer.echo(f"{r.id}  {r.user:<20} {r.role:<5} {state:<24} {r.created_at:%Y-%m-%d}  {r.name}"
+            used = f"used {r.last_used_at:%Y-%m-%d %H:%M}" if r.last_used_at else "never used"
+            typer.echo(f"{r.id}  {r.user:<20} {r.role:<5} {state:<24} {r.created_at:%Y-%m-%d}  {used:<22} {r.name}"
                        + (f"  [{limits}]" if limits else ""))
     if not rows:
         typer.echo("no keys; make one with `deepflix keys create --user NAME`", err=True)

@@ -3,6 +3,7 @@ rate limit per key, and the caller's own movie (anyone else's is a 404)."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ api_key_header = APIKeyHeader(
 bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
 
 MOVIE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+log = logging.getLogger("deepflix.api")
 
 
 def get_session() -> Iterator[Session]:
@@ -36,6 +38,16 @@ def get_session() -> Iterator[Session]:
 def _verify(raw: str) -> Principal | None:
     with backend.session() as s:
         return keys.verify(s, raw)
+
+
+def _touch(key_id: str) -> None:
+    """Record the key's use (see keys.touch). A failed write costs the request nothing:
+    last_used_at is a hint for operators, not something to refuse a caller over."""
+    try:
+        with backend.write_session() as ws:
+            keys.touch(ws, key_id)
+    except Exception as exc:
+        log.warning("could not record the use of key %s: %s", key_id, type(exc).__name__)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -102,6 +114,8 @@ async def current_principal(
         await run_in_threadpool(_deny)
         raise HTTPException(401, detail="the API key is not valid (unknown, mistyped or revoked)",
                             headers={"WWW-Authenticate": "Bearer"})
+    if keys.touch_due(who.key_id):  # once a minute per key in this process, not per request
+        await run_in_threadpool(_touch, who.key_id)
     logs.user.set(who.user)
     request.state.user = who.user
     request.state.principal = who

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -177,6 +178,7 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     )
     app.state.api_settings = s
     app.state.metrics = metrics
+    app.state.submit_locks = weakref.WeakValueDictionary()  # user -> asyncio.Lock (routes/movies.py)
     # redis.asyncio connects lazily, inside the event loop that serves the app
     url = config.settings.redis_url
     app.state.limiter = limiter if limiter is not None else (RedisLimiter(url) if url else MemoryLimiter())

@@ -17,9 +17,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..core import config
@@ -29,6 +29,8 @@ from .models import ApiKey
 KEY_RE = re.compile(r"dfx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 USER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 ROLES = ("user", "admin")
+# last_used_at is kept to this granularity: a busy key costs one write a minute, not one per request
+LAST_USED_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,29 @@ def revoke_key(session: Session, key_id: str) -> ApiKey:
     return row
 
 
+def touch_due(key_id: str) -> bool:
+    """True at most once per LAST_USED_EVERY seconds per key in this process: the caller
+    should then write last_used_at (touch). Claims the slot at once, so of many requests
+    arriving together only one goes to the database."""
+    return _cache.claim_touch(key_id, LAST_USED_EVERY)
+
+
+def touch(session: Session, key_id: str, now: datetime | None = None) -> bool:
+    """Set the key's last_used_at to now unless it was set less than LAST_USED_EVERY ago.
+    One conditional UPDATE: other gateways (or threads) touching the same key at the same
+    moment neither wait on a read nor each write; the row is written at most once a minute.
+    Returns whether this call wrote it."""
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(seconds=LAST_USED_EVERY)
+    result = session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < cutoff))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def verify_cached(raw: str) -> Principal | None:
     """The principal when this key was verified moments ago (see _KeyCache), else None."""
     m = KEY_RE.fullmatch(raw or "")
@@ -148,6 +173,7 @@ class _KeyCache:
 
     def __init__(self) -> None:
         self._d: dict[str, tuple[str, Principal, float]] = {}
+        self._touched: dict[str, float] = {}  # key id -> when this process last wrote its last_used_at
         self._lock = threading.Lock()
 
     def ttl(self) -> float:
@@ -170,12 +196,25 @@ class _KeyCache:
                 self._d.clear()
             self._d[key_id] = (digest, p, time.monotonic())
 
+    def claim_touch(self, key_id: str, every: float) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            last = self._touched.get(key_id)
+            if last is not None and now - last < every:
+                return False
+            if len(self._touched) > 50_000:
+                self._touched.clear()
+            self._touched[key_id] = now
+            return True
+
     def forget(self, key_id: str | None = None) -> None:
         with self._lock:
             if key_id is None:
                 self._d.clear()
+                self._touched.clear()
             else:
                 self._d.pop(key_id, None)
+                self._touched.pop(key_id, None)
 
 
 _cache = _KeyCache()

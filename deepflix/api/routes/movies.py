@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -39,7 +40,6 @@ CONFLICT = {409: {"model": ErrorBody, "description": "Not possible in the movie'
 
 router = APIRouter(prefix="/api/movies", tags=["movies"])
 log = logging.getLogger("deepflix.api")
-_user_locks: dict[str, asyncio.Lock] = {}
 
 
 def _invalid(loc: tuple[str | int, ...], msg: str) -> RequestValidationError:
@@ -64,14 +64,17 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
             backend.check_provider(stage, name)
         except UnknownProviderError as exc:
             raise _invalid(("body", "providers", stage), str(exc)) from exc
-    # one submission per user at a time in this process, so two quick ones cannot both slip under a quota
-    # (across gateways the quota check and the insert share one write transaction: on SQLite that
-    # serialises them; on PostgreSQL two gateways may each admit one film over the limit)
-    lock = _user_locks.setdefault(who.user, asyncio.Lock())
+    # The quota is counted and the film inserted in one write transaction under a per-user lock
+    # (backend.lock_user: an advisory lock on PostgreSQL, the write lock on SQLite), so neither two
+    # threads nor two gateways can both slip under it. The lock per user here only queues one user's
+    # submissions in the event loop instead of in pool threads and connections waiting on the database.
+    locks: weakref.WeakValueDictionary[str, asyncio.Lock] = request.app.state.submit_locks
+    lock = locks.setdefault(who.user, asyncio.Lock())  # held alive by `lock` while in use, dropped after
     async with lock:
 
         def _submit() -> dict[str, Any]:
             with backend.write_session() as ws:
+                backend.lock_user(ws, who.user)
                 _check_quotas(request, who, ws)
                 try:
                     movie = backend.submit_movie(ws, who.user, body)
@@ -91,14 +94,11 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
     return MovieAccepted(id=movie["id"], status=movie["status"], urls=backend.urls(movie["id"]))
 
 
-def _check_concurrency(request: Request, who: Principal, session: Session | None = None) -> None:
+def _check_concurrency(request: Request, who: Principal, session: Session) -> None:
+    """Call under backend.lock_user in a write session (see create_movie)."""
     s = settings_of(request)
     max_jobs = who.max_concurrent_jobs or s.deepflix_max_concurrent_jobs
-    if session is None:
-        with backend.session() as rs:
-            active = backend.count_active(rs, who.user)
-    else:
-        active = backend.count_active(session, who.user)
+    active = backend.count_active(session, who.user)
     if active >= max_jobs:
         raise _quota(request, f"quota: {active} of your films are still being made and the most at once is "
                      f"{max_jobs}; wait for one to finish, or cancel one", 30)
@@ -145,9 +145,10 @@ def _act(request: Request, who: Principal, movie: dict[str, Any], action: str) -
     fn = {"cancel": backend.cancel_movie, "retry": backend.retry_movie, "delete": backend.delete_movie}[action]
     outcome = 204 if action == "delete" else 200
     try:
-        if action == "retry":
-            _check_concurrency(request, who)
-        out = fn(who.user, movie["id"])
+        if action == "retry":  # admitted like a submission: counted under the user's lock, in the retry's transaction
+            out = backend.retry_movie(who.user, movie["id"], admit=lambda ws: _check_concurrency(request, who, ws))
+        else:
+            out = fn(who.user, movie["id"])
     except backend.Conflict as exc:
         outcome = 409
         raise HTTPException(409, detail=str(exc)) from exc
