@@ -16,7 +16,7 @@ encodes 10 s of the raw frames at several presets and CRFs (speed vs SSIM), to
 choose the settings. ``--parallax`` adds a row for our cut with the pictures'
 depth layers. Timings are medians of ``--repeat`` runs.
 
-    python bench/cut.py [--seconds 60] [--resolution 1080p] [--preset veryfast] [--crf 20] [--sweep]
+    python bench/cut.py [--seconds 60] [--resolution 1080p] [--preset superfast] [--crf 22] [--sweep]
 """
 
 from __future__ import annotations
@@ -391,9 +391,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--scenes", type=int, default=8)
     ap.add_argument("--resolution", default="1080p")
-    ap.add_argument("--preset", default="veryfast")
-    ap.add_argument("--crf", type=int, default=20)
+    ap.add_argument("--preset", default="superfast")
+    ap.add_argument("--crf", type=int, default=22)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--also", default="", help="more x264 settings for ours vs the floor, e.g. veryfast:20,medium:20")
     ap.add_argument("--moviepy-python", default=None, help="an interpreter with moviepy installed")
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--sweep-only", action="store_true", help="stop after the sweep")
@@ -430,16 +431,31 @@ def main() -> None:
         if a.sweep_only:
             return
 
-        _, vargs = video_codec_args("h264", a.crf, a.preset, fps)
-        runs, floors = [], []
-        for k in range(a.repeat):  # alternate, so a change in the machine's load hits both alike
-            out = tmp / f"ours{k}"
-            out.mkdir()
-            runs.append(run_child([*me[1:], "ours", str(req_path), str(out)]))
-            floors.append(timed_ffmpeg([*raw_input(w, h, fps, raw), *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS,
-                                        "-an", "-y", str(tmp / "floor.mp4")]))
-        rows["ours (builtin/ffmpeg)"] = {**median(runs), "ssim": ssim(tmp / "ours0" / "movie.mp4", raw_input(w, h, fps, raw))}
-        marks = {key: statistics.median(r["marks"].get(key, 0.0) for r in runs) for key in runs[0]["marks"]}
+        def ours_and_floor(preset: str, crf: int, tag: str) -> tuple[dict, dict, dict]:
+            """Medians of our cut and of the floor at these settings, alternating runs."""
+            r = req.model_copy(update={"preset": preset, "crf": crf})
+            rpath = tmp / f"request_{tag}.json"
+            rpath.write_text(r.model_dump_json())
+            _, vargs = video_codec_args("h264", crf, preset, fps)
+            runs, floors = [], []
+            for k in range(a.repeat):  # alternate, so a change in the machine's load hits both alike
+                out = tmp / f"ours_{tag}{k}"
+                out.mkdir()
+                runs.append(run_child([*me[1:], "ours", str(rpath), str(out)]))
+                floors.append(timed_ffmpeg([*raw_input(w, h, fps, raw), *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS,
+                                            "-an", "-y", str(tmp / f"floor_{tag}.mp4")]))
+            ref = raw_input(w, h, fps, raw)
+            marks = {key: statistics.median(x["marks"].get(key, 0.0) for x in runs) for key in runs[0]["marks"]}
+            return ({**median(runs), "ssim": ssim(tmp / f"ours_{tag}0" / "movie.mp4", ref)},
+                    {**median(floors), "ssim": ssim(tmp / f"floor_{tag}.mp4", ref)}, marks)
+
+        ours_row, floor_row, marks = ours_and_floor(a.preset, a.crf, "main")
+        rows["ours (builtin/ffmpeg)"] = ours_row
+        others = []
+        for item in filter(None, a.also.split(",")):
+            preset, crf = item.split(":")
+            o, f, _ = ours_and_floor(preset, int(crf), f"{preset}{crf}")
+            others.append((preset, int(crf), o, f))
 
         if a.parallax:
             preq = cut_request(inputs, a.resolution, a.preset, a.crf, layers=True)
@@ -454,7 +470,7 @@ def main() -> None:
             rows["ours, parallax layers"] = {**prun, "ssim": ssim(pout / "movie.mp4", raw_input(w, h, fps, praw))}
             praw.unlink()
 
-        rows["encode-only floor"] = {**median(floors), "ssim": ssim(tmp / "floor.mp4", raw_input(w, h, fps, raw))}
+        rows["encode-only floor"] = floor_row
 
         if a.moviepy_python:
             import importlib.resources as res
@@ -489,11 +505,16 @@ def main() -> None:
         speed = f"{base['wall'] / r['wall']:.1f}x faster" if base and r is not base else ""
         print(f"| {name:<24} | {r['wall']:7.1f} | {r['cpu']:7.1f} | {rss:11.0f} | {r['ssim']:7.4f} | "
               f"{r['wall'] / floor['wall']:7.2f}x | {speed:>10} |")
-    enc = marks.get("poster", 0) - marks.get("picture", 0)
     print(f"CPU, ours / floor: {rows['ours (builtin/ffmpeg)']['cpu'] / floor['cpu']:.2f}x")
-    print(f"\nours, phases (s from start): sound mix done {marks.get('picture', 0):.1f}, picture encoded "
-          f"{marks.get('poster', 0):.1f} (render+encode {enc:.1f} s = {enc / floor['wall']:.2f}x the floor), "
-          f"all done {rows['ours (builtin/ffmpeg)']['wall']:.1f}")
+    print(f"\nours, phases (s from start): picture drawn and encoded (the sound made beside it) "
+          f"{marks.get('muxing', 0):.1f}, muxed, all done {rows['ours (builtin/ffmpeg)']['wall']:.1f}")
+    if others:
+        print(f"\nthe same at other settings (medians of {a.repeat}):")
+        print(f"| {'x264':<14} | {'ours s':>7} | {'floor s':>7} | {'ours/floor':>10} | {'SSIM ours':>9} | {'SSIM floor':>10} |")
+        print(f"|{'-' * 16}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 11}|{'-' * 12}|")
+        for preset, crf, o, f in [(a.preset, a.crf, rows["ours (builtin/ffmpeg)"], floor), *others]:
+            print(f"| {preset + ' crf ' + str(crf):<14} | {o['wall']:7.1f} | {f['wall']:7.1f} | "
+                  f"{o['wall'] / f['wall']:9.2f}x | {o['ssim']:9.4f} | {f['ssim']:10.4f} |")
 
 
 if __name__ == "__main__":

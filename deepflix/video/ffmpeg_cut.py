@@ -16,6 +16,7 @@ sound, muxes the subtitles and writes the poster and preview.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from .render import (
 )
 
 AUDIO_ARGS = ["-c:a", "aac", "-b:a", "192k"]
+BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact"]  # same inputs, same bytes
 
 
 def frame_edges(req: CutRequest) -> list[int]:
@@ -125,50 +127,64 @@ class FFmpegCut(CutProvider):
         out = ctx.out_dir
         movie = out / "movie.mp4"
         srt, vtt = write_subtitle_files(request.subtitles, out)
-        with tempfile.TemporaryDirectory(prefix="deepflix-cut-") as tmp_dir:
+        windows = preview_windows([e / request.fps for e in edges[:-1]], duration, request.title_duration)
+        # The sound (mix, AAC) and the poster are made on a thread while the picture is
+        # drawn and encoded, then one stream-copy mux joins them: the mix costs no wall time.
+        with tempfile.TemporaryDirectory(prefix="deepflix-cut-") as tmp_dir, \
+                ThreadPoolExecutor(1, thread_name_prefix="deepflix-sound") as pool:
             tmp = Path(tmp_dir)
-            ctx.progress(0.02, "mixing sound")
-            wav = mix_sound(request, ctx, duration, tmp / "mix.wav")
-            extra_in = ["-i", str(wav)]
-            maps = ["-map", "1:a:0"]
-            subs: list[str] = []
-            if request.subtitles:
-                extra_in += ["-i", str(out / srt)]
-                maps += ["-map", "2:s:0"]
-                subs = ["-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
-            tail = [*AUDIO_ARGS, *subs, "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
-                    "-f", "mp4"]
-            ctx.progress(0.05, "picture")
-            windows = preview_windows([e / request.fps for e in edges[:-1]], duration, request.title_duration)
-            tap: PreviewTap | None = None
+            sound = pool.submit(self._sound, request, ctx, duration, tmp, width, height)
+            ctx.progress(0.02, "picture")
             if request.segments:
-                self._join(request, ctx, tmp, extra_in, maps, tail, movie)
+                video_in = ["-f", "concat", "-safe", "0", "-i", str(self._listing(request, ctx, tmp))]
             else:
-                tap = self._render(request, ctx, width, height, edges, extra_in, maps, tail, movie, windows)
-        ctx.progress(0.93, "poster and preview")
-        poster_scene = request.scenes[len(request.scenes) // 2]
-        make_poster(ctx.path(poster_scene.picture), request.title, request.logline, width, height, out / "poster.jpg")
-        if tap is not None:
-            tap.write(out / "preview.webp")
-        else:
+                video = tmp / "video.mp4"
+                self._render(request, ctx, width, height, edges, video, windows, out / "preview.webp")
+                video_in = ["-i", str(video)]
+            audio = sound.result()
+            ctx.progress(0.92, "muxing")
+            self._mux(video_in, audio, out / srt if request.subtitles else None, movie)
+        if request.segments:
             make_preview(movie, windows, duration, width, height, out / "preview.webp")
         ctx.progress(1.0, "done")
         return CutResult(video=movie.name, srt=srt, vtt=vtt, poster="poster.jpg", preview="preview.webp",
                          duration=round(duration, 6), width=width, height=height)
 
+    def _sound(self, req: CutRequest, ctx: StageContext, duration: float, tmp: Path, width: int,
+               height: int) -> Path:
+        """The mixed sound as AAC in an M4A (its priming delay recorded, so a stream copy
+        keeps it in sync), and the poster."""
+        wav = mix_sound(req, ctx, duration, tmp / "mix.wav")
+        audio = tmp / "audio.m4a"
+        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", *AUDIO_ARGS, *BITEXACT, "-f", "mp4", "-y",
+                    str(partial_name(audio))], final=audio, what="encoding the sound")
+        poster_scene = req.scenes[len(req.scenes) // 2]
+        make_poster(ctx.path(poster_scene.picture), req.title, req.logline, width, height,
+                    ctx.out_dir / "poster.jpg")
+        return audio
+
+    def _mux(self, video_in: list[str], audio: Path, srt: Path | None, movie: Path) -> None:
+        """Picture, sound and soft subtitles into the web-ready MP4 (moov first), copying
+        the streams: a fraction of a second however long the film."""
+        subs_in, subs = ([], []) if srt is None else (
+            ["-i", str(srt)], ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"])
+        run_ffmpeg([*video_in, "-i", str(audio), *subs_in, "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+                    "-c:a", "copy", *subs, "-movflags", "+faststart", *BITEXACT, "-f", "mp4", "-y",
+                    str(partial_name(movie))], final=movie, what="muxing the movie")
+
     def _render(self, req: CutRequest, ctx: StageContext, width: int, height: int, edges: list[int],
-                extra_in: list[str], maps: list[str], tail: list[str], movie: Path,
-                windows: list[float]) -> PreviewTap:
+                video: Path, windows: list[float], preview: Path) -> None:
+        """The picture: every frame drawn and piped into one encoder (video only)."""
         _, vargs = video_codec_args(req.codec, req.crf, req.preset, req.fps, nvenc=wants_nvenc())
         keys = ",".join(f"{e / req.fps:.4f}" for e in edges[1:-1])  # scene starts: seekable, clean preview cuts
-        out_args = [*extra_in, "-map", "0:v:0", *maps, *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS,
-                    *(["-force_key_frames", keys] if keys else []), *tail]
+        out_args = [*vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, *(["-force_key_frames", keys] if keys else []),
+                    "-an", *BITEXACT, "-f", "mp4"]
         plans = film_plans(req, ctx)
         captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(width, height))
         live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
         try:
-            with one_opencv_thread(), FrameSink(width, height, req.fps, out_args, movie) as encoder:
-                sink = PreviewTap(encoder, windows)
+            with one_opencv_thread(), FrameSink(width, height, req.fps, out_args, video) as encoder, \
+                    PreviewTap(encoder, windows, preview) as sink:
                 live.append(Shot(plans[0].shot, width, height, req.fps))
                 for i, plan in enumerate(plans):
                     if plan.next is not None:
@@ -180,19 +196,16 @@ class FFmpegCut(CutProvider):
         finally:
             for shot in live:
                 shot.close()
-        return sink
 
-    def _join(self, req: CutRequest, ctx: StageContext, tmp: Path, extra_in: list[str], maps: list[str],
-              tail: list[str], movie: Path) -> None:
+    def _listing(self, req: CutRequest, ctx: StageContext, tmp: Path) -> Path:
+        """The concat demuxer's list of the pre-encoded scene segments."""
         listing = tmp / "segments.txt"
         lines = []
         for ref in req.segments:
             p = ctx.path(ref).resolve()
             lines.append("file '" + str(p).replace("'", "'\\''") + "'")
         listing.write_text("\n".join(lines) + "\n")
-        ctx.progress(0.5, "joining segments")
-        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), *extra_in, "-map", "0:v:0", *maps,
-                    "-c:v", "copy", *tail, "-y", str(partial_name(movie))], final=movie, what="joining the segments")
+        return listing
 
 
 @hookimpl
