@@ -3,10 +3,11 @@ rate limit per key, and the caller's own movie (anyone else's is a 404)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,8 @@ from ..security import audit, keys
 from ..security.keys import Principal
 from . import backend, logs
 from .settings import ApiSettings
+
+T = TypeVar("T")
 
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key from `deepflix keys create --user NAME`."
@@ -38,6 +41,27 @@ def get_session() -> Iterator[Session]:
 def _verify(raw: str) -> Principal | None:
     with backend.session() as s:
         return keys.verify(s, raw)
+
+
+def write_gate(database_url: str) -> asyncio.Semaphore:
+    """How many of the gateway's database writes may hold a pool thread at once. On
+    SQLite writes take turns anyway: one at a time, the rest wait in the event loop
+    and start the moment the last one ends, instead of filling the thread pool with
+    threads asleep in SQLite's busy handler (which, under 200 clients, left no
+    threads for the reads). PostgreSQL writes run side by side."""
+    return asyncio.Semaphore(1 if database_url.startswith("sqlite") else 16)
+
+
+async def run_write(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run a database write on a pool thread, through the app's write gate."""
+    state = request.app.state
+    gate = getattr(state, "write_gate", None)
+    if gate is None:  # an app without the gateway's setup (a stage service run alone)
+        from ..core import config
+
+        gate = state.write_gate = write_gate(config.settings.database)
+    async with gate:
+        return await run_in_threadpool(fn, *args)
 
 
 def _touch(key_id: str) -> None:
@@ -115,7 +139,7 @@ async def current_principal(
         raise HTTPException(401, detail="the API key is not valid (unknown, mistyped or revoked)",
                             headers={"WWW-Authenticate": "Bearer"})
     if keys.touch_due(who.key_id):  # once a minute per key in this process, not per request
-        await run_in_threadpool(_touch, who.key_id)
+        await run_write(request, _touch, who.key_id)
     logs.user.set(who.user)
     request.state.user = who.user
     request.state.principal = who

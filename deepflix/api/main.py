@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import DeepFlixError, InvalidInput
-from .deps import rate_limited_principal
+from .deps import rate_limited_principal, write_gate
 from .docs import install_docs
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware, SecurityHeadersMiddleware
@@ -179,6 +179,7 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     app.state.api_settings = s
     app.state.metrics = metrics
     app.state.submit_locks = weakref.WeakValueDictionary()  # user -> asyncio.Lock (routes/movies.py)
+    app.state.write_gate = write_gate(config.settings.database)  # deps.run_write
     # redis.asyncio connects lazily, inside the event loop that serves the app
     url = config.settings.redis_url
     app.state.limiter = limiter if limiter is not None else (RedisLimiter(url) if url else MemoryLimiter())

@@ -10,14 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
 from ...security.keys import Principal
 from .. import backend
-from ..deps import CurrentUser, OwnedMovie, audit_request, settings_of, too_many
+from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
 from ..schemas import (
     ErrorBody,
     JobStatus,
@@ -88,7 +87,7 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
                               detail={"genre": body.genre, "scenes": body.num_sequences, "resolution": body.resolution})
             return movie
 
-        movie = await run_in_threadpool(_submit)
+        movie = await run_write(request, _submit)
     request.state.job_id = movie["id"]
     response.headers["Location"] = f"/api/movies/{movie['id']}"
     return MovieAccepted(id=movie["id"], status=movie["status"], urls=backend.urls(movie["id"]))
