@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import db
 from ..db.models import Event, Movie, Stage
 from ..errors import DeepFlixError
+from ..security import links
 from .schemas import MovieCreate, MoviePublic, MovieSummary, MovieUrls, StageProgress
 
 log = logging.getLogger("deepflix.api")
@@ -81,13 +82,25 @@ def lock_user(session: Session, owner: str) -> None:
 # --------------------------------------------------------------------------- shaping
 
 
-def urls(movie_id: str) -> MovieUrls:
+def urls(movie_id: str, owner: str | None = None) -> MovieUrls:
+    """The film's URLs. Given its owner (a finished film), the media URLs are signed
+    links (security/links.py) that a <video> or <img> can open without the key."""
     base = f"/api/movies/{movie_id}"
+
+    def media(path: str, file: str) -> str:
+        return links.signed(f"{base}/{path}", movie_id, file, owner) if owner else f"{base}/{path}"
+
     return MovieUrls(
-        self=base, events=f"{base}/events", video=f"{base}/video", subtitles_srt=f"{base}/subtitles.srt",
-        subtitles_vtt=f"{base}/subtitles.vtt", poster=f"{base}/poster.jpg", cancel=f"{base}/cancel",
-        retry=f"{base}/retry",
+        self=base, events=f"{base}/events", video=media("video", "video"),
+        subtitles_srt=media("subtitles.srt", "srt"), subtitles_vtt=media("subtitles.vtt", "vtt"),
+        poster=media("poster.jpg", "poster"), cancel=f"{base}/cancel", retry=f"{base}/retry",
     )
+
+
+def finished_owner(movie: Movie | dict[str, Any]) -> str | None:
+    """The owner, for signing media links, when the film is finished (else None)."""
+    status, owner = (movie["status"], movie["owner"]) if isinstance(movie, dict) else (movie.status, movie.owner)
+    return str(owner) if status == "succeeded" else None
 
 
 def _scenes(movie: Movie | dict[str, Any]) -> int:
@@ -158,14 +171,15 @@ def stage_progress(movie: dict[str, Any]) -> list[StageProgress]:
 
 def movie_public(movie: dict[str, Any]) -> MoviePublic:
     done = sum(1 for s in movie["stages"] if s["status"] == "succeeded")
-    u = urls(movie["id"])
+    u = urls(movie["id"], finished_owner(movie))
     artifacts: dict[str, str] = {}
     if movie["status"] == "succeeded":
         artifacts = {"video": u.video, "subtitles_srt": u.subtitles_srt, "subtitles_vtt": u.subtitles_vtt,
                      "poster": u.poster}
     for s in movie["stages"]:
         if s["name"] == "picture" and s["status"] == "succeeded" and s["scene"] is not None:
-            artifacts[f"picture_{s['scene']}"] = f"{u.self}/scenes/{s['scene']}/picture"
+            artifacts[f"picture_{s['scene']}"] = links.signed(
+                f"{u.self}/scenes/{s['scene']}/picture", movie["id"], f"picture:{s['scene']}", movie["owner"])
     return MoviePublic(
         id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie)),
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
@@ -175,6 +189,13 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
 
 
 # --------------------------------------------------------------------------- reads
+
+
+def get_movie_for_link(movie_id: str) -> dict[str, Any] | None:
+    """A film by id whoever owns it: only for checking a signed link, which names its owner."""
+    with session() as s:
+        m = s.scalars(select(Movie).options(selectinload(Movie.stages)).where(Movie.id == movie_id)).one_or_none()
+        return movie_dict(m) if m is not None else None
 
 
 def get_movie(session: Session, owner: str, movie_id: str) -> dict[str, Any] | None:
@@ -201,7 +222,7 @@ def list_movies(session: Session, owner: str, *, status: str | None, limit: int,
         MovieSummary(
             id=m.id, status=m.status, progress=progress_of(m.status, int(done.get(m.id) or 0), _scenes(m)),
             title=m.title, prompt=str(m.request.get("prompt", "")), genre=str(m.request.get("genre", "")),
-            created_at=m.created_at, finished_at=m.finished_at, error=m.error, urls=urls(m.id),
+            created_at=m.created_at, finished_at=m.finished_at, error=m.error, urls=urls(m.id, finished_owner(m)),
         )
         for m in movies
     ]

@@ -9,12 +9,12 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Path, Request, Security
+from fastapi import Depends, HTTPException, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from ..security import audit, keys
+from ..security import audit, keys, links
 from ..security.keys import Principal
 from . import backend, logs
 from .settings import ApiSettings
@@ -186,3 +186,40 @@ def owned_movie(request: Request, movie_id: MovieId, who: CurrentUser) -> dict[s
 
 
 OwnedMovie = Annotated[dict[str, Any], Depends(owned_movie)]
+
+
+def media_movie(file: str | None = None) -> Callable[..., Any]:
+    """A dependency: the film whose ``file`` is asked for ("video", "srt", "vtt",
+    "poster"; None: the scene picture named by the path's ``scene``). Opened by the
+    caller's key like every route, or, with no key, by a signed link's token
+    (security/links.py), which is how <video> and <img> reach it."""
+
+    async def dependency(
+        request: Request,
+        movie_id: MovieId,
+        token: Annotated[str | None, Query(
+            pattern=links.TOKEN_PATTERN,
+            description="A signed link's token, from the film's status: opens this file without a key "
+                        "for about an hour.")] = None,
+        api_key: Annotated[str | None, Security(api_key_header)] = None,
+        bearer_token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+    ) -> dict[str, Any]:
+        if token is None or api_key or bearer_token:
+            who = await rate_limited_principal(request, await current_principal(request, api_key, bearer_token))
+            return await run_in_threadpool(owned_movie, request, movie_id, who)
+        request.state.job_id = movie_id
+        name = file or f"picture:{request.path_params.get('scene')}"
+        movie = await run_in_threadpool(backend.get_movie_for_link, movie_id)
+        if movie is not None and links.check(token, movie_id, name, movie["owner"]):
+            return movie
+        s = settings_of(request)  # a bad link counts as a bad key: slowed per address
+        d = await request.app.state.limiter.take("authfail:" + (client_ip(request) or "unknown"),
+                                                 s.deepflix_auth_failures_per_minute / 60.0,
+                                                 s.deepflix_auth_failures_burst)
+        if not d.allowed:
+            raise too_many("too many requests with invalid links or keys from this address; wait and retry",
+                           d.retry_after)
+        raise HTTPException(401, detail="this link is not valid or has expired: take a new one from the film's "
+                            "status, or send an API key", headers={"WWW-Authenticate": "Bearer"})
+
+    return dependency

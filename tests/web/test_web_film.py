@@ -137,6 +137,9 @@ def test_video_plays_and_subtitles_download(film: dict[str, Any], gateway: Gatew
     page.wait_for_function("() => document.querySelector('#video').currentTime > 0.5", timeout=20_000)
     duration = page.evaluate("document.querySelector('#video').duration")
     assert duration > 5
+    # the player streams a signed link (seekable with Range), not a whole-file blob: copy
+    src = page.evaluate("document.querySelector('#video').currentSrc")
+    assert f"/api/movies/{film['id']}/video?token=" in src, src
     page.evaluate("() => { const v = document.querySelector('#video'); v.pause(); v.currentTime = 0; }")
     shoot(page, "film-done", WIDE)
 

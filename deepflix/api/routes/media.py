@@ -3,14 +3,14 @@ subtitles and the poster. They come from the artifact store, by the cut's key.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse
 
 from .. import backend
-from ..deps import OwnedMovie
+from ..deps import media_movie
 from .movies import MOVIE_ERRORS
 
 router = APIRouter(prefix="/api/movies", tags=["media"])
@@ -60,23 +60,23 @@ def _binary(media_type: str, ranged: bool = False) -> dict[int | str, dict[str, 
 
 @router.get("/{movie_id}/video", response_class=RangeFileResponse, responses=_binary("video/mp4", ranged=True),
             summary="The film (MP4, seekable with Range)")
-async def video(movie: OwnedMovie) -> RangeFileResponse:
+async def video(movie: Annotated[dict[str, Any], Depends(media_movie("video"))]) -> RangeFileResponse:
     return await _file(movie, "video", "video/mp4", f"{movie['id']}.mp4")
 
 
 @router.get("/{movie_id}/subtitles.srt", response_class=RangeFileResponse,
             responses=_binary("application/x-subrip"), summary="Subtitles (SRT)")
-async def subtitles_srt(movie: OwnedMovie) -> RangeFileResponse:
+async def subtitles_srt(movie: Annotated[dict[str, Any], Depends(media_movie("srt"))]) -> RangeFileResponse:
     return await _file(movie, "srt", "application/x-subrip", f"{movie['id']}.srt")
 
 
 @router.get("/{movie_id}/subtitles.vtt", response_class=RangeFileResponse,
             responses=_binary("text/vtt"), summary="Subtitles (WebVTT, for <track>)")
-async def subtitles_vtt(movie: OwnedMovie) -> RangeFileResponse:
+async def subtitles_vtt(movie: Annotated[dict[str, Any], Depends(media_movie("vtt"))]) -> RangeFileResponse:
     return await _file(movie, "vtt", "text/vtt", f"{movie['id']}.vtt")
 
 
 @router.get("/{movie_id}/poster.jpg", response_class=RangeFileResponse, responses=_binary("image/jpeg"),
             summary="The poster (JPEG)")
-async def poster(movie: OwnedMovie) -> RangeFileResponse:
+async def poster(movie: Annotated[dict[str, Any], Depends(media_movie("poster"))]) -> RangeFileResponse:
     return await _file(movie, "poster", "image/jpeg", f"{movie['id']}.jpg")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 
 from ...models import MAX_SCENES
 from .. import backend
-from ..deps import OwnedMovie
+from ..deps import media_movie
 from .media import RangeFileResponse
 from .movies import MOVIE_ERRORS
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/movies", tags=["media"])
                **MOVIE_ERRORS},
     summary="A scene's picture (once drawn)",
 )
-async def scene_picture(movie: OwnedMovie,
+async def scene_picture(movie: Annotated[dict[str, Any], Depends(media_movie())],
                         scene: Annotated[int, Path(ge=0, lt=MAX_SCENES, description="Scene index, from 0.")]
                         ) -> RangeFileResponse:
     path = await run_in_threadpool(backend.scene_picture_path, movie, scene)
