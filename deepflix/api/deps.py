@@ -210,9 +210,16 @@ def media_movie(file: str | None = None) -> Callable[..., Any]:
         request.state.job_id = movie_id
         name = file or f"picture:{request.path_params.get('scene')}"
         movie = await run_in_threadpool(backend.get_movie_for_link, movie_id)
+        s = settings_of(request)
         if movie is not None and links.check(token, movie_id, name, movie["owner"]):
+            # links share a bucket per owner, at the key's default rate: a leaked link can't be hammered
+            d = await request.app.state.limiter.take("link:" + movie["owner"], s.deepflix_rate_per_minute / 60.0,
+                                                     s.deepflix_rate_burst)
+            if not d.allowed:
+                request.app.state.metrics.limited.labels("rate").inc()
+                raise too_many("rate limit on this film's links; retry later", d.retry_after)
             return movie
-        s = settings_of(request)  # a bad link counts as a bad key: slowed per address
+        # a bad link counts as a bad key: slowed per address
         d = await request.app.state.limiter.take("authfail:" + (client_ip(request) or "unknown"),
                                                  s.deepflix_auth_failures_per_minute / 60.0,
                                                  s.deepflix_auth_failures_burst)

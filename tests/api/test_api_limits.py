@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from conftest import Gateway, make_gateway
+from conftest import Gateway, finished_movie, make_gateway
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +45,13 @@ def test_refusals_are_counted_in_metrics(tight: Gateway) -> None:
     for reason in ("rate", "auth"):
         lines = [ln for ln in text.splitlines() if ln.startswith(f'deepflix_http_refused_total{{reason="{reason}"}}')]
         assert max(float(ln.split()[-1]) for ln in lines) >= 1, lines
+
+
+def test_signed_links_share_a_bucket_per_owner(tight: Gateway, tmp_path: Path) -> None:
+    """A leaked link cannot be replayed without limit: the owner's links take from one bucket."""
+    mid, _ = finished_movie(tight, "alice", tmp_path)
+    urls = tight.client.get(f"/api/movies/{mid}", headers=tight.h("alice")).json()["urls"]
+    codes = [tight.client.get(urls["poster" if i % 2 else "subtitles_srt"]).status_code for i in range(6)]
+    assert codes == [200] * 5 + [429]
+    r = tight.client.get(urls["video"])
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 10
