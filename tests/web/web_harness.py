@@ -151,8 +151,9 @@ class Console:
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
 
     def _on_console(self, msg: Any) -> None:
-        if msg.type == "error":
-            self.errors.append(msg.text)
+        if msg.type == "error":  # with the failing resource's address, when there is one
+            url = (msg.location or {}).get("url", "")
+            self.errors.append(f"{msg.text} [{url}]" if url else msg.text)
         elif msg.type == "warning":
             self.warnings.append(msg.text)
 

@@ -31,8 +31,9 @@ const tiles = [];
 
 let refreshTimer = null;
 let refreshing = false;
+let leaving = false; // deleted: nothing more to read (a read now would be a 404)
 function scheduleRefresh(ms = 250) {
-  if (refreshTimer) return;
+  if (refreshTimer || leaving) return;
   refreshTimer = setTimeout(async () => {
     refreshTimer = null;
     if (refreshing) return scheduleRefresh(ms);
@@ -46,6 +47,7 @@ function scheduleRefresh(ms = 250) {
 }
 
 async function load() {
+  if (leaving) return;
   let raw;
   try {
     raw = await api(path);
@@ -361,12 +363,20 @@ $("#retry-btn").addEventListener("click", (e) => act("retry", e.currentTarget));
 $("#error-retry-btn").addEventListener("click", (e) => act("retry", e.currentTarget));
 $("#delete-btn").addEventListener("click", async (e) => {
   if (!confirm(`Delete “${filmTitle()}” and all its files? This cannot be undone.`)) return;
-  e.currentTarget.disabled = true;
+  const button = e.currentTarget;
+  button.disabled = true;
+  // stop listening and reading first, so nothing asks for the film once it is gone
+  leaving = true;
+  unfollow();
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
   try {
     await api(path, { method: "DELETE" });
     location.assign(`${root}/films`);
   } catch (err) {
-    e.currentTarget.disabled = false;
+    leaving = false;
+    button.disabled = false;
+    follow();
     alertBox(err.message);
   }
 });
