@@ -232,7 +232,10 @@ class FrameSink:
         self.final = final
         self.tmp = partial_name(final)
         self.frames = 0
-        raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0"]
+        # the frames are BT.709 (planes.py): said on the input, since ffmpeg 7+ ignores primaries and
+        # transfer given only as output options, and players then guess
+        raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", *COLOR_TAGS, "-s", f"{width}x{height}", "-r", str(fps),
+               "-i", "pipe:0"]
         self._cmd = _command([*raw, *input_args, *output_args, "-y", str(self.tmp)])
         self._free: queue.Queue[np.ndarray] = queue.Queue()
         self._full: queue.Queue[np.ndarray | None] = queue.Queue()

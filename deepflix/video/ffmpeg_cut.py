@@ -102,7 +102,7 @@ def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) ->
 
 class FFmpegCut(CutProvider):
     provider_id = "builtin/ffmpeg"
-    version = "1"
+    version = "2"  # 2: primaries and transfer tagged BT.709
 
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}

@@ -36,6 +36,7 @@ class StreamInfo:
     kind: str  # video | audio | subtitle | data
     codec: str
     pix_fmt: str = ""
+    colour: str = ""  # "bt709" when matrix, primaries and transfer all are; else "matrix/primaries/transfer"
     width: int = 0
     height: int = 0
     fps: float = 0.0
@@ -80,6 +81,10 @@ def probe(path: str | Path) -> MediaInfo:
         if kind == "video":
             pf = re.match(r"[^,]*, (\w+)", rest)
             st.pix_fmt = pf.group(1) if pf else ""
+            tags = re.match(r"[^,]*, \w+\(([^)]*)\)", rest)  # yuv420p(tv, bt709, progressive)
+            if tags:
+                st.colour = next((t for t in tags.group(1).split(", ") if t not in ("tv", "pc", "progressive")
+                                  and not t.startswith(("top", "bottom"))), "")
             size = re.search(r", (\d{2,5})x(\d{2,5})", rest)
             if size:
                 st.width, st.height = int(size.group(1)), int(size.group(2))

@@ -34,7 +34,7 @@ def segment_frames(req: SegmentRequest) -> int:
 
 class FFmpegSegment(SegmentProvider):
     provider_id = "builtin/ffmpeg-segment"
-    version = "1"
+    version = "2"  # 2: primaries and transfer tagged BT.709
 
     def cache_identity(self) -> dict[str, object]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}

@@ -59,6 +59,7 @@ def test_probe_codecs_faststart_duration_and_sync(film: tuple[Path, object]) -> 
     info = probe(movie)
     v, a, s = info.first("video"), info.first("audio"), info.first("subtitle")
     assert v and v.codec == "h264" and v.pix_fmt == "yuv420p" and (v.width, v.height) == (640, 360) and v.fps == 30
+    assert v.colour == "bt709"  # matrix, primaries and transfer all tagged: players need not guess
     assert a and a.codec == "aac"
     assert s and s.codec == "mov_text"
     assert info.duration == pytest.approx(sum(DURATIONS), abs=0.05)
