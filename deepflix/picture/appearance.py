@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..creatures import ANIMALS, METALS, Kind, kind_of
 from ..models import Appearance, CharacterSheet
 
 COLOURS = {
@@ -62,6 +63,8 @@ class Build:
     skirt: bool = False
     long_coat: bool = False
     child: bool = False
+    kind: Kind = "person"  # or an animal (``species``, drawn with ears or a beak) or a robot
+    species: str = ""
 
 
 def _tokens(text: str) -> list[str]:
@@ -178,6 +181,17 @@ def derive(sheet: CharacterSheet) -> Appearance:
         if found:
             accessory = found[0]
             break
+    kind, species = kind_of(sheet.base_traits)
+    if kind == "animal":  # "a fox with silver fur": the named colour, else the animal's own
+        own = _tokens(sheet.base_traits)  # not the clothing: "a navy coat" is not its fur
+        named = [i for i, t in enumerate(own) if t in ("fur", "feathers", "scales", "pelt")]
+        skin = (_colour_before(own, named[0], COLOURS) if named else None) or ANIMALS[species][1]
+        style = "bald"
+    elif kind == "robot":
+        metals = {name.split("-")[-1].split()[0]: hex_ for name, hex_ in METALS} | {"silver": "#c4cad1"}
+        skin = next((metals[t] for t in _tokens(sheet.base_traits) if t in metals),
+                    METALS[_hash(sheet, "metal") % len(METALS)][1])
+        style = "bald"
     return Appearance(skin=skin, hair=hair, hair_style=style, build=build, height=height,  # type: ignore[arg-type]
                       top=top, bottom=bottom, accessory=accessory, accent=accent)  # type: ignore[arg-type]
 
@@ -188,8 +202,10 @@ def appearance_for(sheet: CharacterSheet) -> Appearance:
 
 def build_for(sheet: CharacterSheet) -> Build:
     wset = set(_tokens(" ".join((sheet.base_traits, sheet.clothing))))
+    kind, species = kind_of(sheet.base_traits)
     return Build(
         skirt=bool(wset & {"dress", "skirt", "gown", "robe", "robes", "kilt", "kimono"}),
         long_coat=bool(wset & {"trenchcoat", "overcoat", "greatcoat", "raincoat", "duster", "robe", "robes"}),
         child=bool(wset & {"child", "kid", "boy", "girl", "toddler"}),
+        kind=kind, species=species,
     )

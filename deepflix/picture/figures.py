@@ -11,11 +11,13 @@ the figures layer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from ..creatures import ANIMALS
 from ..models import Appearance
 from . import hair as Hair
 from . import raster as R
@@ -150,6 +152,26 @@ def draw_figure(layer: np.ndarray, app: Appearance, build: Build, pl: Placement,
                    fh * 0.035)
     if app.hair_style == "hooded":
         R.ellipse(crop, *P(hx, 0.072), fh * 0.074, fh * 0.088, mul(top_c, 0.8))
+    shape = ANIMALS[build.species][2] if build.kind == "animal" and build.species in ANIMALS else ""
+    if shape in ("pointed", "long"):  # a tail behind, on the side they face away from (round-eared: none seen)
+        side = -1.0 if turn >= 0 else 1.0
+        if shape == "long":
+            R.circle(crop, *P(side * (ww + 0.02), 0.5), fh * 0.035, mix(skin, (245, 242, 236), 0.6))
+        else:  # bushy: a leaf shape hanging out and down from the hip
+            bx, by, length, width = side * ww * 0.7, 0.45, 0.2, 0.042
+            ux, uy = side * 0.72, 0.7  # along the tail, and across it
+            vx, vy = -uy * side, ux * side
+
+            def leaf(t0: float) -> list[tuple[float, float]]:  # the tail from t0 (0: the hip) to its tip
+                ts = [t0 + (1 - t0) * k / 14 for k in range(15)]
+                half = [width * math.sin(math.pi * t) ** 0.7 + 0.012 * (1 - t) for t in ts]
+                a = [P(bx + ux * t * length + vx * w, by + uy * t * length + vy * w) for t, w in zip(ts, half)]
+                b = [P(bx + ux * t * length - vx * w, by + uy * t * length - vy * w) for t, w in zip(ts, half)]
+                return a + b[::-1]
+
+            R.poly(crop, leaf(0.0), skin)
+            if build.species == "fox":  # the white tip
+                R.poly(crop, leaf(0.74), (238, 234, 226))
     # legs and shoes; a walking pose spreads them
     spread = 0.035 if pl.pose in (1, 3) else 0.0
     leg = mul(bottom, 0.95)
@@ -196,7 +218,11 @@ def draw_figure(layer: np.ndarray, app: Appearance, build: Build, pl: Placement,
         R.poly(crop, [P(0.02, 0.165), P(0.05, 0.165), P(0.06, 0.3), P(0.03, 0.3)], mul(accent, 0.9))
     head = P(hx, 0.075)
     rx, ry = fh * 0.05, fh * 0.064
-    if pl.back:
+    if build.kind == "robot":
+        _robot_head(crop, head, rx, ry, fh, skin, accent, pl.back)
+    elif build.kind == "animal":
+        _animal_head(crop, head, rx, ry, skin, shape, turn, pl.back)
+    elif pl.back:
         R.ellipse(crop, *head, rx, ry, hair if app.hair_style != "bald" else mul(skin, 0.9))
         if app.hair_style in ("long", "ponytail"):
             R.poly(crop, [P(-0.062, 0.06), P(0.062, 0.06), P(0.07, 0.25), P(-0.07, 0.25)], hair)
@@ -211,6 +237,68 @@ def draw_figure(layer: np.ndarray, app: Appearance, build: Build, pl: Placement,
     if not len(rows):
         return None
     return [int(x0 + cols[0]), int(y0 + rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
+
+
+def _robot_head(crop: np.ndarray, head: tuple[float, float], rx: float, ry: float, fh: float, metal: RGB,
+                accent: RGB, back: bool) -> None:
+    """A boxy metal head: an antenna with a lamp, bolts for ears, a dark visor with two glowing eyes."""
+    hx, hy = head
+    w, h = rx * 1.1, ry * 0.95
+    c = w * 0.3
+    R.line(crop, [(hx, hy - h), (hx, hy - h - fh * 0.045)], mul(metal, 0.6), max(1.0, fh * 0.006))
+    R.circle(crop, hx, hy - h - fh * 0.045, max(1.5, fh * 0.011), accent)
+    R.poly(crop, [(hx - w + c, hy - h), (hx + w - c, hy - h), (hx + w, hy - h + c), (hx + w, hy + h - c),
+                  (hx + w - c, hy + h), (hx - w + c, hy + h), (hx - w, hy + h - c), (hx - w, hy - h + c)], metal)
+    for d in (-1, 1):
+        R.circle(crop, hx + d * w, hy, max(1.0, rx * 0.22), mul(metal, 0.7))
+    if back:
+        return
+    R.rect(crop, hx - w * 0.82, hy - h * 0.34, hx + w * 0.82, hy + h * 0.22, (28, 32, 40))
+    glow = (120, 225, 255)
+    for d in (-1, 1):
+        R.circle(crop, hx + d * w * 0.4, hy - h * 0.06, max(1.0, rx * 0.27), glow, 0.35)
+        R.circle(crop, hx + d * w * 0.4, hy - h * 0.06, max(1.0, rx * 0.15), glow)
+    if rx > 6:  # a grille for a mouth
+        for k in (-1, 0, 1):
+            R.line(crop, [(hx + k * w * 0.22, hy + h * 0.45), (hx + k * w * 0.22, hy + h * 0.72)], mul(metal, 0.55),
+                   max(1.0, rx * 0.08))
+
+
+def _animal_head(crop: np.ndarray, head: tuple[float, float], rx: float, ry: float, fur: RGB, shape: str,
+                 turn: float, back: bool) -> None:
+    """An animal's head in its fur: pointed, round or long ears (or none), and a muzzle with a nose, or a beak."""
+    hx, hy = head
+    inner = mix(fur, (225, 160, 160), 0.45)
+    for d in (-1, 1):
+        if shape == "pointed":
+            R.poly(crop, [(hx + d * rx * 0.2, hy - ry * 0.7), (hx + d * rx * 0.8, hy - ry * 1.55),
+                          (hx + d * rx * 0.98, hy - ry * 0.3)], fur)
+            if not back:
+                R.poly(crop, [(hx + d * rx * 0.42, hy - ry * 0.66), (hx + d * rx * 0.78, hy - ry * 1.28),
+                              (hx + d * rx * 0.84, hy - ry * 0.5)], inner)
+        elif shape == "round":
+            R.circle(crop, hx + d * rx * 0.72, hy - ry * 0.72, rx * 0.42, fur)
+            if not back:
+                R.circle(crop, hx + d * rx * 0.72, hy - ry * 0.72, rx * 0.22, inner)
+        elif shape == "long":
+            R.ellipse(crop, hx + d * rx * 0.38, hy - ry * 1.45, rx * 0.24, ry * 0.75, fur)
+            if not back:
+                R.ellipse(crop, hx + d * rx * 0.38, hy - ry * 1.4, rx * 0.11, ry * 0.55, inner)
+    R.ellipse(crop, hx, hy, rx * 1.05, ry * 0.95, fur)
+    if back:
+        return
+    off = turn * rx * 0.3
+    if shape == "beak":
+        R.poly(crop, [(hx + off - rx * 0.22, hy + ry * 0.16), (hx + off + rx * 0.22, hy + ry * 0.16),
+                      (hx + off * 1.4, hy + ry * 0.58)], (222, 160, 60))
+    else:
+        R.ellipse(crop, hx + off, hy + ry * 0.4, rx * 0.52, ry * 0.34, mix(fur, (245, 240, 230), 0.6))
+        R.ellipse(crop, hx + off * 1.3, hy + ry * 0.22, max(1.0, rx * 0.17), max(1.0, ry * 0.11), (30, 24, 22))
+    for d in (-1, 1):
+        ex = hx + off + d * rx * 0.42
+        R.ellipse(crop, ex, hy - ry * 0.1, max(1.0, rx * 0.14), max(1.0, ry * 0.14), (24, 20, 18))
+        if rx > 14:
+            R.circle(crop, ex + rx * 0.04, hy - ry * 0.14, max(1.0, rx * 0.04), (255, 255, 255), 0.9)
 
 
 def _face(crop: np.ndarray, app: Appearance, head: tuple[float, float], rx: float, ry: float, fh: float,

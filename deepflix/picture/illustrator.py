@@ -151,7 +151,7 @@ def _grain(layers: list[tuple[str, np.ndarray]], rng: np.random.Generator, amoun
 
 class Illustrator(PictureProvider):
     provider_id = "builtin/illustrator"
-    version = "1"
+    version = "2"  # 2: animals and robots drawn as such
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

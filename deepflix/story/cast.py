@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..creatures import ANIMALS, METALS
 from ..models import Appearance, Character, Voice, slug
 from . import lexicon as lx
 from .data import load
@@ -136,9 +137,17 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
     hair_text = "a shaved head" if style == "bald" else f"{hair_name} hair {c['hair_style'][style]}"
     role_words = re.sub(r"^(the|her|his|their) ", "", role.title)
     lead = f"a {adjectives} " if adjectives else "a "
-    if role.creature or role.robot:
-        base = f"{lead}{role.head} with {skin_name} colouring"
-        facial = f"{eye} eyes, {face}"
+    if role.robot:  # plating, not skin; lamps for eyes; no hair (creatures.py: the picture reads the same)
+        metal_name, skin = METALS[rng.randrange(len(METALS))]
+        base = f"{lead}{role.head} with {metal_name} plating"
+        facial = "round lamp eyes behind a dark visor, an antenna on the crown"
+        style, accessory = "bald", "none" if accessory == "beard" else accessory
+    elif role.creature:
+        fur_name, skin, head_shape = ANIMALS.get(role.head, ("tawny", "#a8743f", "pointed"))
+        birdlike = head_shape == "beak"
+        base = f"{lead}{role.head} with {fur_name} {'feathers' if birdlike else 'fur'}"
+        facial = f"{eye} eyes, {'a short beak' if birdlike else 'a soft muzzle'}"
+        style, accessory = "bald", "none" if accessory == "beard" else accessory
     else:
         if age in ("child", "teen"):  # "a wiry twelve-year-old girl"
             base = f"{lead}{age_text} {noun} with {skin_name} skin, the {role_words}"

@@ -405,7 +405,7 @@ class PlannerStoryProvider(StoryProvider):
     """Offline, instant, deterministic: a genre-aware story from any prompt."""
 
     provider_id = "builtin/planner"
-    version = "1"
+    version = "2"  # 2: animals and robots have fur or plating, not skin and hair
 
     def generate(self, request: StoryRequest, ctx: StageContext) -> Story:
         ctx.progress(0.0, "planning the story")
