@@ -233,3 +233,12 @@ def test_registered_as_the_default_provider(tmp_path: object) -> None:
     assert cls.provider_id == DEFAULTS["story"] == "builtin/planner"
     out = cls().generate(StoryRequest(prompt="A robot learns to paint", genre="sci-fi"), StageContext(out_dir=tmp_path))
     assert isinstance(out, Story) and len(out.scenes) == 6
+
+
+def test_garments_name_no_colour_of_their_own() -> None:
+    """The cast dyes each garment once: "a cream navy work jacket" must not be possible."""
+    colour_words = {w for name in load("common")["colours"] for w in name.split()} - {"denim"}
+    for genre in ("noir", "sci_fi", "fantasy", "horror", "comedy", "romance", "adventure", "drama"):
+        data = load(genre)
+        for garment in data["tops"] + data["bottoms"]:
+            assert not set(garment.split(":")[-1].split()) & colour_words, (genre, garment)
