@@ -129,14 +129,20 @@ class FFmpegCut(CutProvider):
         srt, vtt = write_subtitle_files(request.subtitles, out)
         windows = preview_windows([e / request.fps for e in edges[:-1]], duration, request.title_duration)
         # The sound (mix, AAC) and the poster are made on a thread while the picture is
-        # drawn and encoded, then one stream-copy mux joins them: the mix costs no wall time.
+        # drawn and encoded (or, from segments, while the preview is cut from them), then
+        # one stream-copy mux joins them: the mix costs no wall time.
         with tempfile.TemporaryDirectory(prefix="deepflix-cut-") as tmp_dir, \
-                ThreadPoolExecutor(1, thread_name_prefix="deepflix-sound") as pool:
+                ThreadPoolExecutor(2, thread_name_prefix="deepflix-cut") as pool:
             tmp = Path(tmp_dir)
             sound = pool.submit(self._sound, request, ctx, duration, tmp, width, height)
             ctx.progress(0.02, "picture")
+            preview = None
             if request.segments:
-                video_in = ["-f", "concat", "-safe", "0", "-i", str(self._listing(request, ctx, tmp))]
+                concat = ["-f", "concat", "-safe", "0"]
+                listing = self._listing(request, ctx, tmp)
+                video_in = [*concat, "-i", str(listing)]
+                preview = pool.submit(make_preview, listing, windows, duration, width, height,
+                                      out / "preview.webp", concat)
             else:
                 video = tmp / "video.mp4"
                 self._render(request, ctx, width, height, edges, video, windows, out / "preview.webp")
@@ -144,8 +150,8 @@ class FFmpegCut(CutProvider):
             audio = sound.result()
             ctx.progress(0.92, "muxing")
             self._mux(video_in, audio, out / srt if request.subtitles else None, movie)
-        if request.segments:
-            make_preview(movie, windows, duration, width, height, out / "preview.webp")
+            if preview is not None:
+                preview.result()
         ctx.progress(1.0, "done")
         return CutResult(video=movie.name, srt=srt, vtt=vtt, poster="poster.jpg", preview="preview.webp",
                          duration=round(duration, 6), width=width, height=height)

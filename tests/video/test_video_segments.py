@@ -45,6 +45,20 @@ def test_segments_join_into_the_same_film(tmp_path: Path) -> None:
     for k in idx:  # the same picture, encoded twice
         mse = np.mean((fa[k].astype(float) - fb[k].astype(float)) ** 2)
         assert 10 * np.log10(255**2 / max(mse, 1e-9)) > 35, k
+    # the preview, cut from the segments beside the sound, shows what the whole film's preview shows
+    # (frame counts may differ: the encoder merges repeated frames)
+    pa, pb = ([f.mean(axis=(0, 1)) for f in _webp_frames(tmp_path / d / "preview.webp")] for d in ("joined", "whole"))
+    assert len(pa) >= 12
+    for x in pa:
+        assert min(np.abs(x - y).max() for y in pb) < 12, x  # sampled a few frames apart
+    assert len({int(np.argmax(x)) for x in pa}) >= 2  # more than one scene: red, blue, green
+
+
+def _webp_frames(path: Path) -> list[np.ndarray]:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        return [np.asarray(f.convert("RGB"), dtype=float) for f in ImageSequence.Iterator(im)]
 
 
 def test_segment_is_deterministic_and_closed(tmp_path: Path) -> None:
