@@ -251,7 +251,9 @@ def timed_ffmpeg(args: list[str]) -> dict:
 
 
 def raw_input(w: int, h: int, fps: int, path: Path) -> list[str]:
-    return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps), "-i", str(path)]
+    """The raw BT.709 frames as an input, tagged as FrameSink tags them (untagged, ffmpeg would
+    convert every frame to the output's tags through RGB: slower, and not the same pixels)."""
+    return ["-f", "rawvideo", "-pix_fmt", "yuv420p", *COLOR_TAGS, "-s", f"{w}x{h}", "-r", str(fps), "-i", str(path)]
 
 
 def ssim(video: Path, reference: list[str], frames: int | None = None) -> float:

@@ -37,7 +37,7 @@ from .encode import (
     video_codec_args,
     wants_nvenc,
 )
-from .poster import PreviewTap, make_poster, make_preview, preview_windows
+from .poster import PREVIEW_WINDOW, PreviewTap, make_poster, make_preview, preview_windows
 from .render import (
     TRANSITION_SECONDS,
     SegmentPlan,
@@ -85,6 +85,19 @@ def film_plans(req: CutRequest, ctx: StageContext) -> list[SegmentPlan]:
             transition_frames=transition_frames(kind, TRANSITION_SECONDS, frames, req.fps), fade_in=i == 0,
         ))
     return plans
+
+
+def segment_clips(req: CutRequest, ctx: StageContext, edges: list[int], starts: list[float]) -> \
+        list[tuple[Path, float, float]]:
+    """The preview's windows as (segment, start within it, seconds): each inside its scene's segment."""
+    clips = []
+    for t in starts:
+        i = max(k for k in range(len(req.scenes)) if edges[k] <= round(t * req.fps))
+        local = t - edges[i] / req.fps
+        d = min(PREVIEW_WINDOW, (edges[i + 1] - edges[i]) / req.fps - local)
+        if d > 0.05:
+            clips.append((ctx.path(req.segments[i]), local, d))
+    return clips
 
 
 def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) -> Path:
@@ -138,11 +151,9 @@ class FFmpegCut(CutProvider):
             ctx.progress(0.02, "picture")
             preview = None
             if request.segments:
-                concat = ["-f", "concat", "-safe", "0"]
-                listing = self._listing(request, ctx, tmp)
-                video_in = [*concat, "-i", str(listing)]
-                preview = pool.submit(make_preview, listing, windows, duration, width, height,
-                                      out / "preview.webp", concat)
+                video_in = ["-f", "concat", "-safe", "0", "-i", str(self._listing(request, ctx, tmp))]
+                preview = pool.submit(make_preview, segment_clips(request, ctx, edges, windows), width, height,
+                                      out / "preview.webp")
             else:
                 video = tmp / "video.mp4"
                 self._render(request, ctx, width, height, edges, video, windows, out / "preview.webp")

@@ -106,20 +106,18 @@ class PreviewTap:
         self.sink.submit(buf)
 
 
-def make_preview(video: Path, starts: Sequence[float], duration: float, width: int, height: int, out: Path,
-                 input_args: Sequence[str] = ()) -> None:
-    """An animated WebP: a moment of each picked scene, small and looping.
-    Each window is its own input with a fast seek, so little of the film is decoded.
-    ``input_args`` go before each input (e.g. the concat demuxer's, to read the scene
-    segments before they are muxed)."""
+def make_preview(clips: Sequence[tuple[Path, float, float]], width: int, height: int, out: Path) -> None:
+    """An animated WebP: a moment of each picked scene, small and looping. ``clips``
+    are (video, start, seconds): each its own input with a fast seek, so little is
+    decoded (seek inside each scene's own segment: a seek through the concat demuxer
+    decodes from the film's start)."""
     w, h = preview_size(width, height)
     args: list[str] = []
     chains = []
-    for i, t in enumerate(starts):
-        d = min(PREVIEW_WINDOW, duration - t)
-        args += [*input_args, "-ss", f"{t:.3f}", "-t", f"{d:.3f}", "-i", str(video)]
+    for i, (video, t, d) in enumerate(clips):
+        args += ["-ss", f"{t:.3f}", "-t", f"{d:.3f}", "-i", str(video)]
         chains.append(f"[{i}:v]fps={PREVIEW_FPS},scale={w}:{h}:flags=area,setsar=1[v{i}]")
-    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(starts))) + \
-        f"concat=n={len(starts)}:v=1:a=0[out]"
+    graph = ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(clips))) + \
+        f"concat=n={len(clips)}:v=1:a=0[out]"
     run_ffmpeg([*args, "-filter_complex", graph, "-map", "[out]", *WEBP_ARGS, "-y", str(partial_name(out))],
                final=out, what="preview")

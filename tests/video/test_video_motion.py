@@ -136,3 +136,26 @@ def test_parallax_layers_move_at_different_rates(tmp_path: Path) -> None:
     moved_moon, moved_fig = abs(centroid(f0, moon) - start_moon), abs(centroid(f0, figure) - start_fig)
     assert moved_fig > 10 and moved_moon > 3
     assert moved_fig > moved_moon * 1.15
+
+
+def test_encoder_keeps_the_drawn_yuv(tmp_path: Path) -> None:
+    """The frames are BT.709 YUV and tagged so: ffmpeg encodes them as they are. (Untagged, it
+    converted each frame to the output's BT.709 tags through RGB: slower, and colours moved.)"""
+    import subprocess
+
+    from deepflix.video.encode import COLOR_TAGS, FrameSink, ffmpeg_exe
+
+    w, h = 64, 48
+    out = tmp_path / "lossless.mp4"
+    with FrameSink(w, h, 30, ["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", *COLOR_TAGS, "-f", "mp4"],
+                   out) as sink:
+        for _ in range(3):
+            buf = sink.buffer()
+            buf[: w * h], buf[w * h : w * h * 5 // 4], buf[w * h * 5 // 4 :] = 100, 60, 200  # a saturated red
+            sink.submit(buf)
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "yuv420p", "-"], capture_output=True, check=True).stdout
+    got = np.frombuffer(raw, np.uint8)
+    y, u, v = got[: w * h], got[w * h : w * h * 5 // 4], got[w * h * 5 // 4 :]
+    assert abs(float(y.mean()) - 100) <= 1 and abs(float(u.mean()) - 60) <= 1 and abs(float(v.mean()) - 200) <= 1, \
+        (y.mean(), u.mean(), v.mean())
