@@ -103,6 +103,18 @@ def audit_request(
     )
 
 
+async def brake_bad_credentials(request: Request, message: str) -> None:
+    """A bad key or link takes a token from its address's bucket: 429 once that is empty,
+    so guessing is slow."""
+    s = settings_of(request)
+    d = await request.app.state.limiter.take("authfail:" + (client_ip(request) or "unknown"),
+                                             s.deepflix_auth_failures_per_minute / 60.0,
+                                             s.deepflix_auth_failures_burst)
+    if not d.allowed:
+        request.app.state.metrics.limited.labels("auth").inc()
+        raise too_many(message, d.retry_after)
+
+
 async def current_principal(
     request: Request,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
@@ -121,14 +133,8 @@ async def current_principal(
     if who is None:
         who = await run_in_threadpool(_verify, raw)
     if who is None:
-        s = settings_of(request)
-        ip = client_ip(request) or "unknown"
-        d = await request.app.state.limiter.take(
-            "authfail:" + ip, s.deepflix_auth_failures_per_minute / 60.0, s.deepflix_auth_failures_burst
-        )
-        if not d.allowed:
-            request.app.state.metrics.limited.labels("auth").inc()
-            raise too_many("too many requests with invalid API keys from this address; wait and retry", d.retry_after)
+        await brake_bad_credentials(request, "too many requests with invalid API keys from this address; "
+                                             "wait and retry")
 
         def _deny() -> None:
             with backend.write_session() as ws:
@@ -219,13 +225,8 @@ def media_movie(file: str | None = None) -> Callable[..., Any]:
                 request.app.state.metrics.limited.labels("rate").inc()
                 raise too_many("rate limit on this film's links; retry later", d.retry_after)
             return movie
-        # a bad link counts as a bad key: slowed per address
-        d = await request.app.state.limiter.take("authfail:" + (client_ip(request) or "unknown"),
-                                                 s.deepflix_auth_failures_per_minute / 60.0,
-                                                 s.deepflix_auth_failures_burst)
-        if not d.allowed:
-            raise too_many("too many requests with invalid links or keys from this address; wait and retry",
-                           d.retry_after)
+        await brake_bad_credentials(request, "too many requests with invalid links or keys from this address; "
+                                             "wait and retry")
         raise HTTPException(401, detail="this link is not valid or has expired: take a new one from the film's "
                             "status, or send an API key", headers={"WWW-Authenticate": "Bearer"})
 

@@ -141,13 +141,12 @@ async def get_movie(movie: OwnedMovie) -> MoviePublic:  # async: only shapes dat
 
 def _act(request: Request, who: Principal, movie: dict[str, Any], action: str) -> dict[str, Any]:
     """cancel / retry / delete in the job service's own transaction, then the audit line."""
-    fn = {"cancel": backend.cancel_movie, "retry": backend.retry_movie, "delete": backend.delete_movie}[action]
     outcome = 204 if action == "delete" else 200
     try:
         if action == "retry":  # admitted like a submission: counted under the user's lock, in the retry's transaction
             out = backend.retry_movie(who.user, movie["id"], admit=lambda ws: _check_concurrency(request, who, ws))
         else:
-            out = fn(who.user, movie["id"])
+            out = {"cancel": backend.cancel_movie, "delete": backend.delete_movie}[action](who.user, movie["id"])
     except backend.Conflict as exc:
         outcome = 409
         raise HTTPException(409, detail=str(exc)) from exc
