@@ -36,6 +36,8 @@ ANIMALS: dict[str, tuple[str, str, str]] = {
 }
 METALS: list[tuple[str, str]] = [("brushed-steel", "#9aa4ae"), ("chrome", "#c4cad1"), ("brass", "#b08d57"),
                                  ("copper", "#b06a3b"), ("white enamel", "#e2e4e8"), ("gunmetal", "#5d6570")]
+# a metal named in a sheet's words ("a robot with steel plating") -> its colour
+METAL_WORDS = {name.split("-")[-1].split()[0]: colour for name, colour in METALS} | {"silver": "#c4cad1"}
 
 
 def _words(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from ..creatures import ANIMALS, METALS, Kind, kind_of
+from ..creatures import ANIMALS, METAL_WORDS, METALS, Kind, kind_of
 from ..models import Appearance, CharacterSheet
 
 COLOURS = {
@@ -188,8 +188,7 @@ def derive(sheet: CharacterSheet) -> Appearance:
         skin = (_colour_before(own, named[0], COLOURS) if named else None) or ANIMALS[species][1]
         style = "bald"
     elif kind == "robot":
-        metals = {name.split("-")[-1].split()[0]: hex_ for name, hex_ in METALS} | {"silver": "#c4cad1"}
-        skin = next((metals[t] for t in _tokens(sheet.base_traits) if t in metals),
+        skin = next((METAL_WORDS[t] for t in _tokens(sheet.base_traits) if t in METAL_WORDS),
                     METALS[_hash(sheet, "metal") % len(METALS)][1])
         style = "bald"
     return Appearance(skin=skin, hair=hair, hair_style=style, build=build, height=height,  # type: ignore[arg-type]

@@ -141,19 +141,19 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
         metal_name, skin = METALS[rng.randrange(len(METALS))]
         base = f"{lead}{role.head} with {metal_name} plating"
         facial = "round lamp eyes behind a dark visor, an antenna on the crown"
-        style, accessory = "bald", "none" if accessory == "beard" else accessory
     elif role.creature:
         fur_name, skin, head_shape = ANIMALS.get(role.head, ("tawny", "#a8743f", "pointed"))
         birdlike = head_shape == "beak"
         base = f"{lead}{role.head} with {fur_name} {'feathers' if birdlike else 'fur'}"
         facial = f"{eye} eyes, {'a short beak' if birdlike else 'a soft muzzle'}"
-        style, accessory = "bald", "none" if accessory == "beard" else accessory
     else:
         if age in ("child", "teen"):  # "a wiry twelve-year-old girl"
             base = f"{lead}{age_text} {noun} with {skin_name} skin, the {role_words}"
         else:
             base = f"{lead}{noun} {age_text} with {skin_name} skin, the {role_words}"
         facial = f"{eye} eyes, {face}, {hair_text}" + (f", and a {hair_name} beard" if accessory == "beard" else "")
+    if role.robot or role.creature:  # no hair to draw, and no beard
+        style, accessory = "bald", "none" if accessory == "beard" else accessory
     clothing = f"a {top_col} {top} and {bottom_col} {bottom}"
     if acc_text and accessory != "beard":
         clothing += f", with {acc_text}"

@@ -156,13 +156,17 @@ def _vmsplice() -> Callable[..., int] | None:
     return fn
 
 
+_splice_refused = False  # the kernel refused vmsplice once: plain writes from then on
+
+
 def write_all(fd: int, buf: np.ndarray, splice: bool = False) -> None:
     """Write a frame into a pipe: vmsplice when ``splice`` and there is one, write(2)
     otherwise. With vmsplice the pipe reads the frame's own memory, so the buffer
     must not be reused until the reader has taken it all: FrameSink splices only
     frames larger than the pipe, and holds each back until the next one is in (by
     then the pipe holds nothing of it)."""
-    fn = _vmsplice() if splice else None
+    global _splice_refused
+    fn = _vmsplice() if splice and not _splice_refused else None
     view = memoryview(buf).cast("B")
     if fn is None:
         while view:
@@ -176,8 +180,7 @@ def write_all(fd: int, buf: np.ndarray, splice: bool = False) -> None:
             if err == errno.EINTR:
                 continue
             if err in (errno.EINVAL, errno.ENOSYS, errno.EBADF) and left == buf.nbytes:
-                _vmsplice.cache_clear()  # not a pipe, or no vmsplice here: plain writes from now on
-                os.environ["DEEPFLIX_NO_VMSPLICE"] = "1"
+                _splice_refused = True  # not a pipe, or no vmsplice here
                 write_all(fd, buf)
                 return
             raise OSError(err, os.strerror(err))
@@ -232,8 +235,9 @@ class FrameSink:
         self.final = final
         self.tmp = partial_name(final)
         self.frames = 0
-        # the frames are BT.709 (planes.py): said on the input, since ffmpeg 7+ ignores primaries and
-        # transfer given only as output options, and players then guess
+        # the frames are BT.709 (planes.py), and said so on the input: untagged, ffmpeg converts each
+        # frame through RGB to the output's tags (as if BT.601: the colours move, and it costs a quarter
+        # of the encode), and the file's primaries and transfer stay unknown
         raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", *COLOR_TAGS, "-s", f"{width}x{height}", "-r", str(fps),
                "-i", "pipe:0"]
         self._cmd = _command([*raw, *input_args, *output_args, "-y", str(self.tmp)])

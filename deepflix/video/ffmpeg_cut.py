@@ -2,11 +2,12 @@
 
 Frames are rendered with OpenCV/numpy (Ken Burns and parallax warped
 sub-pixel, transitions, title card, credits, burned-in captions; see
-render.py) and piped raw into ONE ffmpeg, which encodes them with the mixed
-sound (speech over the score, ducked and loudness-normalised by
-``deepflix.music.mix``) and the soft subtitles (mov_text) into a web-ready MP4
-(H.264 + AAC, yuv420p, faststart). Rendering and encoding overlap: a writer
-thread feeds ffmpeg while the next frame is drawn.
+render.py) and piped raw into ONE ffmpeg, which encodes the picture. Meanwhile a
+thread mixes the sound (speech over the score, ducked and loudness-normalised by
+``deepflix.music.mix``) into AAC and draws the poster; a stream-copy mux then
+joins picture, sound and soft subtitles (mov_text) into a web-ready MP4 (H.264 +
+AAC, yuv420p, faststart). Rendering and encoding overlap: a writer thread feeds
+ffmpeg while the next frame is drawn.
 
 When the request names pre-encoded scene segments (the segment stage), the
 picture is those joined without re-encoding, and this stage only mixes the
@@ -115,7 +116,7 @@ def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) ->
 
 class FFmpegCut(CutProvider):
     provider_id = "builtin/ffmpeg"
-    version = "2"  # 2: primaries and transfer tagged BT.709
+    version = "2"  # 2: frames encoded as drawn (tagged BT.709 on input, no RGB round trip)
 
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}

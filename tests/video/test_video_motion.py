@@ -159,3 +159,31 @@ def test_encoder_keeps_the_drawn_yuv(tmp_path: Path) -> None:
     y, u, v = got[: w * h], got[w * h : w * h * 5 // 4], got[w * h * 5 // 4 :]
     assert abs(float(y.mean()) - 100) <= 1 and abs(float(u.mean()) - 60) <= 1 and abs(float(v.mean()) - 200) <= 1, \
         (y.mean(), u.mean(), v.mean())
+
+
+def test_frames_cross_the_pipe_whole_with_vmsplice_and_without(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_all hands a frame bigger than the pipe to the reader byte for byte; into
+    something that is not a pipe the kernel refuses vmsplice, and plain writes take over."""
+    import os
+    import threading
+
+    from deepflix.video import encode
+
+    monkeypatch.setattr(encode, "_splice_refused", False)
+    frame = np.random.default_rng(1).integers(0, 256, 3 << 20, dtype=np.uint8)
+    r, w = os.pipe()
+    got = bytearray()
+    reader = threading.Thread(target=lambda: [got.extend(c) for c in iter(lambda: os.read(r, 1 << 16), b"")])
+    reader.start()
+    encode.write_all(w, frame, splice=True)
+    os.close(w)
+    reader.join()
+    os.close(r)
+    assert bytes(got) == frame.tobytes()
+    path = tmp_path / "frame.raw"
+    with open(path, "wb") as f:
+        encode.write_all(f.fileno(), frame, splice=True)
+    assert path.read_bytes() == frame.tobytes()
+    if encode._vmsplice() is not None:  # Linux: the file refused it, so it is off from now on
+        assert encode._splice_refused
