@@ -152,8 +152,10 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
         else:
             base = f"{lead}{noun} {age_text} with {skin_name} skin, the {role_words}"
         facial = f"{eye} eyes, {face}, {hair_text}" + (f", and a {hair_name} beard" if accessory == "beard" else "")
-    if role.robot or role.creature:  # no hair to draw, and no beard
-        style, accessory = "bald", "none" if accessory == "beard" else accessory
+    if role.robot or role.creature:  # no hair to draw, and no beard (in the words or the picture)
+        style = "bald"
+        if accessory == "beard":
+            acc_text, accessory = "", "none"
     clothing = f"a {top_col} {top} and {bottom_col} {bottom}"
     if acc_text and accessory != "beard":
         clothing += f", with {acc_text}"

@@ -93,3 +93,14 @@ def test_the_planner_casts_them_with_fur_or_plating(prompt: str, noun: str, cove
     else:
         assert hero.appearance.skin in dict(METALS).values()
     assert build_for(hero.sheet()).kind == ("animal" if noun == "fox" else "robot")
+
+
+def test_no_animal_or_robot_is_written_with_a_beard() -> None:
+    for seed in range(40):
+        for prompt, noun in (("A young fox who dreams of flying", "fox"), ("An old bear guards the forest", "bear"),
+                             ("A robot learns to paint the sea", "robot")):
+            story = plan_story(StoryRequest(prompt=prompt, num_scenes=2, seed=seed))  # type: ignore[arg-type]
+            for c in story.characters:
+                if noun in c.base_traits:
+                    assert "beard" not in f"{c.clothing} {c.facial_features}", c.clothing
+                    assert c.appearance is not None and c.appearance.accessory != "beard"
