@@ -116,7 +116,7 @@ def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) ->
 
 class FFmpegCut(CutProvider):
     provider_id = "builtin/ffmpeg"
-    version = "2"  # 2: frames encoded as drawn (tagged BT.709 on input, no RGB round trip)
+    version = "3"  # 2: frames encoded as drawn (BT.709-tagged input); 3: pans cropped from kept phases
 
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}

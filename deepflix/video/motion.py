@@ -43,6 +43,9 @@ def zoom_margin(move: str) -> float:
     return 1.0 if move == "static" else 1.0 + MAX_AMOUNT + 0.03
 
 
+STEADY_MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down")  # one scale throughout: see warp.Phases
+
+
 def canvas_size(width: int, height: int, margin: float) -> tuple[int, int]:
     """Even canvas size that holds the frame at the move's widest view."""
     cw = math.ceil(width * margin - 1e-9)

@@ -25,7 +25,7 @@ from ..models import SubtitleCue
 from .captions import Captions, CaptionStyle
 from .cards import Overlay, credits_card, title_card
 from .clips import ClipReader
-from .motion import Camera, canvas_size, move_amount, zoom_margin
+from .motion import STEADY_MOVES, Camera, canvas_size, move_amount, zoom_margin
 from .planes import (
     Frame,
     bgr_to_planes,
@@ -102,7 +102,7 @@ def _depth_groups(spec: ShotSpec, cw: int, ch: int) -> tuple[Canvas, list[Layer]
             back = _over(back, first)
     for img in imgs[1:nback]:
         back = _over(back, img) if img.shape[2] == 4 else np.ascontiguousarray(img[:, :, :3])
-    base = Canvas(bgr_to_planes(cover(back, cw, ch)))
+    base = Canvas(bgr_to_planes(cover(back, cw, ch)), steady=spec.move in STEADY_MOVES)
     front = [img for img in imgs[nback:] if img.shape[2] == 4 and img.shape[:2] == back.shape[:2]]
     if not front:
         return base, []
@@ -146,7 +146,7 @@ class Shot:
             self.base, self.layers = _depth_groups(spec, cw, ch)
         else:
             img = cover(read_image(spec.picture), cw, ch)
-            self.base = Canvas(bgr_to_planes(np.ascontiguousarray(img[:, :, :3])))
+            self.base = Canvas(bgr_to_planes(np.ascontiguousarray(img[:, :, :3])), steady=spec.move in STEADY_MOVES)
         self._opening: Frame | None = None
 
     def set_length(self, frames: int) -> None:

@@ -34,7 +34,7 @@ def segment_frames(req: SegmentRequest) -> int:
 
 class FFmpegSegment(SegmentProvider):
     provider_id = "builtin/ffmpeg-segment"
-    version = "2"  # 2: frames encoded as drawn (tagged BT.709 on input, no RGB round trip)
+    version = "3"  # 2: frames encoded as drawn (BT.709-tagged input); 3: pans cropped from kept phases
 
     def cache_identity(self) -> dict[str, object]:
         return {**super().cache_identity(), "encoder": "nvenc" if wants_nvenc() else "software"}

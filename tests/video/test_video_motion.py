@@ -11,7 +11,8 @@ from deepflix.video.jitter import jitter
 from deepflix.video.motion import Camera, ease
 from deepflix.video.planes import Frame, bgr_to_planes, planes_to_rgb
 from deepflix.video.render import Shot, ShotSpec, new_frame
-from deepflix.video.warp import PAD, resample
+from deepflix.video.cards import title_card
+from deepflix.video.warp import PAD, TOL, Phases, _phase, resample
 
 MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down")
 
@@ -53,6 +54,67 @@ def test_fast_resample_matches_warp_affine(s: float) -> None:
                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         diff = np.abs(out.astype(int) - ref.astype(int))
         assert diff.max() <= 2 and diff.mean() < 0.3, (ox, oy, diff.max(), diff.mean())
+
+
+def test_phase_search_takes_the_least_extra_work() -> None:
+    for s, o in ((1.0534, 140.37), (1.17, 161.9), (1.125, 170.25)):
+        q, r, err = _phase(o, s)
+        assert abs((q + 0.5) * s - 0.5 + r - o) == pytest.approx(abs(err), abs=1e-9)
+        if abs(err) <= TOL:  # no smaller q would have done
+            assert all(abs(v - round(v)) > TOL for v in (o - (k + 0.5) * s + 0.5 for k in range(q)))
+
+
+@pytest.mark.parametrize("move", ["pan_left", "tilt_up"])
+def test_a_steady_camera_crops_kept_phases_and_draws_the_same(tmp_path: Path, move: str) -> None:
+    """A pan keeps one scale: its frames are crops of a few resampled copies (one per
+    1/16 px phase), and match resampling each frame; a view off the pan's phases
+    (a slide's shifted frames) is resampled directly, not kept."""
+    w, h = 320, 180
+    steady = Shot(ShotSpec(_textured(tmp_path), (), None, move), w, h, 30)
+    direct = Shot(ShotSpec(_textured(tmp_path), (), None, move), w, h, 30)
+    assert steady.base is not None and direct.base is not None and steady.base.steady
+    direct.base.steady = False
+    a, b = new_frame(w, h), new_frame(w, h)
+    for shot in (steady, direct):
+        shot.set_length(90)
+    for k in range(0, 90, 4):
+        steady.render(k, a)
+        direct.render(k, b)
+        diff = np.abs(a.buf.astype(int) - b.buf.astype(int))
+        assert diff.max() <= 4 and diff.mean() < 0.2, (k, diff.max(), diff.mean())  # 1/32 px on sharp edges
+    kept = steady.base._phases
+    assert set(kept) == {0, 1, 2} and all(1 < len(p.images) <= p.n + 1 for p in kept.values())
+    for dy in (13.3, 40.7, 77.1):  # slide_up's shifted frames
+        steady.render(30, a, dy)
+        direct.render(30, b, dy)
+        assert np.abs(a.buf.astype(int) - b.buf.astype(int)).max() <= 4
+    assert all(len(p.images) <= p.n + 1 for p in kept.values())
+
+
+def test_kept_phases_are_sub_pixel_exact() -> None:
+    rng = np.random.default_rng(2)
+    src = cv2.GaussianBlur((rng.random((200, 320)) * 255).astype(np.uint8), (0, 0), 1.5)
+    padded = cv2.copyMakeBorder(src, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
+    phases = Phases(padded, 1.0534, 16, zero=False)
+    for ox in np.linspace(3.0, 9.0, 23):
+        out, ref = np.empty((120, 200), np.uint8), np.empty((120, 200), np.uint8)
+        assert phases.draw(float(ox), 4.2, out)
+        resample(padded, PAD, 1.0534, float(ox), 4.2, ref)
+        assert np.abs(out.astype(int) - ref.astype(int)).max() <= 2
+    assert len(phases.images) <= 17
+
+
+def test_an_overlay_moved_half_a_pixel_lies_between_its_whole_pixel_places() -> None:
+    """The credits drift sub-pixel: half a pixel down is the mean of 0 and 1 pixel down."""
+    card = title_card("The Keeper", "A lighthouse keeper finds a message.", 320, 180)
+    frames = []
+    for dy in (0.0, 0.5, 1.0):
+        f = new_frame(320, 180)
+        f.fill((60, 110, 150))
+        card.draw(f, 1.0, dy)
+        frames.append(f.buf.astype(int))
+    assert np.abs(frames[0] - frames[2]).max() > 50  # the text moved
+    assert np.abs(frames[1] - (frames[0] + frames[2]) / 2).max() <= 1.5
 
 
 def test_colour_conversion_round_trips() -> None:
