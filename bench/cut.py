@@ -8,7 +8,9 @@
        python -m venv .venv-moviepy && .venv-moviepy/bin/pip install moviepy==2.2.1
        python bench/cut.py --moviepy-python .venv-moviepy/bin/python
 3. the encode-only floor: ffmpeg encoding the very frames of our cut (written raw
-   to disk first) at the same settings: what the encode alone costs.
+   to disk first) with the same encoder arguments as our picture: what the encode
+   alone costs. A row "ours, picture alone" draws and encodes those frames with no
+   sound, poster or preview: the floor's work plus the drawing.
 
 Each output's SSIM is taken against its lossless reference (ours: the raw frames;
 MoviePy's: its own lossless render), so speeds are compared at equal quality.
@@ -43,9 +45,9 @@ sys.path.insert(0, str(ROOT))
 from deepflix.models import ArtifactRef, CutRequest, CutScene, SubtitleCue, frame_size
 from deepflix.provider import StageContext
 from deepflix.video.encode import COLOR_TAGS, FrameSink, video_codec_args
-from deepflix.video.ffmpeg_cut import FFmpegCut, film_plans, frame_edges
+from deepflix.video.ffmpeg_cut import FFmpegCut, film_plans, frame_edges, picture_args
 from deepflix.video.probe import ffmpeg_exe
-from deepflix.video.render import Shot, render_segment
+from deepflix.video.render import Shot, one_opencv_thread, render_segment
 
 SETTINGS = ("lighthouse", "forest", "city", "coast", "mountains", "village", "desert", "night_street")
 LINES = ["The keeper climbed the stairs as the storm came in.", "Nobody had lit the lamp for years.",
@@ -167,24 +169,37 @@ def child_ours(req_path: str, out: str) -> None:
     print(json.dumps({**_usage(t0, cpu0), **sampler.stop(), "marks": marks}))
 
 
-def child_reference(req_path: str, raw: str) -> None:
-    """Our cut's frames, raw yuv420p, exactly as the encoder receives them."""
+def child_frames(req_path: str, out: str, encode: bool) -> None:
+    """Our cut's frames alone, drawn as the cut draws them: raw yuv420p into ``out``
+    exactly as the encoder receives them (the reference), or (``encode``) encoded as
+    the cut encodes its picture: the floor's work plus the drawing, no sound,
+    preview or poster."""
     req = CutRequest.model_validate_json(Path(req_path).read_text())
     w, h = frame_size(req.aspect, req.resolution)
-    ctx = StageContext(out_dir=Path(raw).parent, resolve=lambda r: Path(r.name))
+    ctx = StageContext(out_dir=Path(out).parent, resolve=lambda r: Path(r.name))
     from deepflix.video.captions import Captions, CaptionStyle
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
+    sampler = Sampler()
     plans, edges = film_plans(req, ctx), frame_edges(req)
     captions = Captions(req.subtitles, CaptionStyle(w, h))
     live = [Shot(plans[0].shot, w, h, req.fps)]
-    with FrameSink(w, h, req.fps, ["-c:v", "rawvideo", "-f", "rawvideo"], Path(raw)) as sink:
+    args = picture_args(req, edges) if encode else ["-c:v", "rawvideo", "-f", "rawvideo"]
+    with one_opencv_thread(), FrameSink(w, h, req.fps, args, Path(out)) as sink:
         for i, plan in enumerate(plans):
             if plan.next is not None:
                 live.append(Shot(plan.next, w, h, req.fps))
             render_segment(plan, sink, live[0], live[1] if len(live) > 1 else None, captions, edges[i] / req.fps)
             live.pop(0).close()
-    print(json.dumps(_usage(t0)))
+    print(json.dumps({**_usage(t0, cpu0), **sampler.stop()}))
+
+
+def child_reference(req_path: str, raw: str) -> None:
+    child_frames(req_path, raw, encode=False)
+
+
+def child_picture(req_path: str, out: str) -> None:
+    child_frames(req_path, out, encode=True)
 
 
 def _rss_kb(pid: int) -> int:
@@ -425,7 +440,8 @@ def main() -> None:
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        {"ours": child_ours, "reference": child_reference, "memory": child_memory}[a.child[0]](a.child[1], a.child[2])
+        {"ours": child_ours, "picture": child_picture, "reference": child_reference,
+         "memory": child_memory}[a.child[0]](a.child[1], a.child[2])
         return
     if a.memory:
         memory_check(a)
@@ -452,31 +468,34 @@ def main() -> None:
         if a.sweep_only:
             return
 
-        def ours_and_floor(preset: str, crf: int, tag: str) -> tuple[dict, dict, dict]:
-            """Medians of our cut and of the floor at these settings, alternating runs."""
+        def ours_and_floor(preset: str, crf: int, tag: str) -> tuple[dict, dict, dict, dict]:
+            """Medians of our whole cut, of our picture alone, and of the floor (the same encoder
+            arguments as our picture) at these settings, in alternating runs."""
             r = req.model_copy(update={"preset": preset, "crf": crf})
             rpath = tmp / f"request_{tag}.json"
             rpath.write_text(r.model_dump_json())
-            _, vargs = video_codec_args("h264", crf, preset, fps)
-            runs, floors = [], []
-            for k in range(a.repeat):  # alternate, so a change in the machine's load hits both alike
+            vargs = picture_args(r, frame_edges(r))
+            runs, pics, floors = [], [], []
+            for k in range(a.repeat):  # alternate, so a change in the machine's load hits all alike
                 out = tmp / f"ours_{tag}{k}"
                 out.mkdir()
                 runs.append(run_child([*me[1:], "ours", str(rpath), str(out)]))
-                floors.append(timed_ffmpeg([*raw_input(w, h, fps, raw), *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS,
-                                            "-an", "-y", str(tmp / f"floor_{tag}.mp4")]))
+                pics.append(run_child([*me[1:], "picture", str(rpath), str(tmp / f"picture_{tag}.mp4")]))
+                floors.append(timed_ffmpeg([*raw_input(w, h, fps, raw), *vargs, "-y", str(tmp / f"floor_{tag}.mp4")]))
             ref = raw_input(w, h, fps, raw)
             marks = {key: statistics.median(x["marks"].get(key, 0.0) for x in runs) for key in runs[0]["marks"]}
             return ({**median(runs), "ssim": ssim(tmp / f"ours_{tag}0" / "movie.mp4", ref)},
+                    {**median(pics), "ssim": ssim(tmp / f"picture_{tag}.mp4", ref)},
                     {**median(floors), "ssim": ssim(tmp / f"floor_{tag}.mp4", ref)}, marks)
 
-        ours_row, floor_row, marks = ours_and_floor(a.preset, a.crf, "main")
+        ours_row, picture_row, floor_row, marks = ours_and_floor(a.preset, a.crf, "main")
         rows["ours (builtin/ffmpeg)"] = ours_row
+        rows["ours, picture alone"] = picture_row
         others = []
         for item in filter(None, a.also.split(",")):
             preset, crf = item.split(":")
-            o, f, _ = ours_and_floor(preset, int(crf), f"{preset}{crf}")
-            others.append((preset, int(crf), o, f))
+            o, p, f, _ = ours_and_floor(preset, int(crf), f"{preset}{crf}")
+            others.append((preset, int(crf), o, p, f))
 
         if a.parallax:
             preq = cut_request(inputs, a.resolution, a.preset, a.crf, layers=True)
@@ -531,11 +550,14 @@ def main() -> None:
           f"{marks.get('muxing', 0):.1f}, muxed, all done {rows['ours (builtin/ffmpeg)']['wall']:.1f}")
     if others:
         print(f"\nthe same at other settings (medians of {a.repeat}):")
-        print(f"| {'x264':<14} | {'ours s':>7} | {'floor s':>7} | {'ours/floor':>10} | {'SSIM ours':>9} | {'SSIM floor':>10} |")
-        print(f"|{'-' * 16}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 11}|{'-' * 12}|")
-        for preset, crf, o, f in [(a.preset, a.crf, rows["ours (builtin/ffmpeg)"], floor), *others]:
-            print(f"| {preset + ' crf ' + str(crf):<14} | {o['wall']:7.1f} | {f['wall']:7.1f} | "
-                  f"{o['wall'] / f['wall']:9.2f}x | {o['ssim']:9.4f} | {f['ssim']:10.4f} |")
+        print(f"| {'x264':<16} | {'ours s':>7} | {'picture s':>9} | {'floor s':>7} | {'ours/floor':>10} | "
+              f"{'picture/floor':>13} | {'SSIM ours':>9} | {'SSIM floor':>10} |")
+        print(f"|{'-' * 18}|{'-' * 9}|{'-' * 11}|{'-' * 9}|{'-' * 12}|{'-' * 15}|{'-' * 11}|{'-' * 12}|")
+        main_row = (a.preset, a.crf, rows["ours (builtin/ffmpeg)"], rows["ours, picture alone"], floor)
+        for preset, crf, o, p, f in [main_row, *others]:
+            print(f"| {preset + ' crf ' + str(crf):<16} | {o['wall']:7.1f} | {p['wall']:9.1f} | {f['wall']:7.1f} | "
+                  f"{o['wall'] / f['wall']:9.2f}x | {p['wall'] / f['wall']:12.2f}x | {o['ssim']:9.4f} | "
+                  f"{f['ssim']:10.4f} |")
 
 
 if __name__ == "__main__":

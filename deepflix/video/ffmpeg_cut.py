@@ -101,6 +101,14 @@ def segment_clips(req: CutRequest, ctx: StageContext, edges: list[int], starts: 
     return clips
 
 
+def picture_args(req: CutRequest, edges: list[int]) -> list[str]:
+    """The encoder's output arguments for the film's picture (video only, MP4)."""
+    _, vargs = video_codec_args(req.codec, req.crf, req.preset, req.fps, nvenc=wants_nvenc())
+    keys = ",".join(f"{e / req.fps:.4f}" for e in edges[1:-1])  # scene starts: seekable, clean preview cuts
+    return [*vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, *(["-force_key_frames", keys] if keys else []),
+            "-an", *BITEXACT, "-f", "mp4"]
+
+
 def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) -> Path:
     from ..music.mix import (
         mix_film_audio,  # the sound engineer's mixer; imported when needed
@@ -193,10 +201,7 @@ class FFmpegCut(CutProvider):
     def _render(self, req: CutRequest, ctx: StageContext, width: int, height: int, edges: list[int],
                 video: Path, windows: list[float], preview: Path) -> None:
         """The picture: every frame drawn and piped into one encoder (video only)."""
-        _, vargs = video_codec_args(req.codec, req.crf, req.preset, req.fps, nvenc=wants_nvenc())
-        keys = ",".join(f"{e / req.fps:.4f}" for e in edges[1:-1])  # scene starts: seekable, clean preview cuts
-        out_args = [*vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, *(["-force_key_frames", keys] if keys else []),
-                    "-an", *BITEXACT, "-f", "mp4"]
+        out_args = picture_args(req, edges)
         plans = film_plans(req, ctx)
         captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(width, height))
         live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
