@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..hookspecs import hookimpl
 from ..models import PictureRequest, PictureResult
 from ..provider import StageContext
+from ..waterside import water_of
 from . import landscapes, places
 from . import raster as R
 from .appearance import appearance_for, build_for
@@ -73,6 +74,8 @@ def render(req: PictureRequest, vignette: float = 0.35, grain: float = 0.0) -> R
     horizon = HORIZON[scene.setting] * h * (0.55 if scene.shot == "aerial" else 1.0)
     c = new_canvas(w, h, rng, look, horizon)
     c.sun_visible = scene.setting not in ("space", "underwater")
+    if scene.setting == "coast":
+        c.water = water_of(scene.location)
     draw_sky(c, space=scene.setting == "space")
     DRAWERS[scene.setting](c)
     finish_sky(c, space=scene.setting == "space")
@@ -151,7 +154,7 @@ def _grain(layers: list[tuple[str, np.ndarray]], rng: np.random.Generator, amoun
 
 class Illustrator(PictureProvider):
     provider_id = "builtin/illustrator"
-    version = "2"  # 2: animals and robots drawn as such
+    version = "3"  # 2: animals and robots drawn as such; 3: no rain or snow in space or under water
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

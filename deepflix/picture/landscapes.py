@@ -65,7 +65,8 @@ def forest(c: Canvas) -> None:
     grass(near, c, c.h * 0.9, c.h, mul(col, 1.15))
 
 
-def _sea(c: Canvas, layer: np.ndarray) -> None:
+def _sea(c: Canvas, layer: np.ndarray, calm: bool = False) -> None:
+    """Open water to the horizon with the sun's glitter; a lake (``calm``) has fewer, finer ripples."""
     look = c.look
     sea_top = mix(look.sky_horizon, look.sky_top, 0.45)
     sea_bot = mix(mul(look.sky_top, 0.55), (10, 30, 45), 0.4)
@@ -86,7 +87,7 @@ def _sea(c: Canvas, layer: np.ndarray) -> None:
     glint = mix(look.sun, (255, 255, 255), 0.4) if look.clouds < 0.8 else mix(look.sky_horizon, (255, 255, 255), 0.2)
     R.glaze_lines(layer, segs, glint, c.s * 2, 0.8 if look.clouds < 0.8 else 0.35)
     # wave lines everywhere else
-    n = int(c.w * 0.25)
+    n = int(c.w * (0.08 if calm else 0.25))
     y = c.horizon + (c.rng.random(n) ** 1.5) * (c.h - c.horizon)
     x = c.rng.uniform(0, c.w, n)
     ln = c.rng.uniform(10, 40, n) * c.s * (0.2 + (y - c.horizon) / (c.h - c.horizon))
@@ -94,8 +95,95 @@ def _sea(c: Canvas, layer: np.ndarray) -> None:
     R.glaze_lines(layer, segs, mix(sea_top, (255, 255, 255), 0.25), c.s * 1.5, 0.6)
 
 
+def _ice(c: Canvas, layer: np.ndarray) -> None:
+    """A frozen lake to the far shore: grey-blue ice under the sky's light, scored with
+    cracks, with drifts of snow across it and a dull sheen under the sun."""
+    look = c.look
+    far_ice = mix(c.look.lit((206, 218, 228)), look.sky_horizon, 0.45)
+    near_ice = mix(c.look.lit((168, 186, 200)), look.sky_top, 0.2)
+    ys = np.arange(c.h, dtype=np.float32)
+    t = np.clip((ys - c.horizon) / max(1.0, c.h - c.horizon), 0, 1) ** 0.8
+    col = np.stack([np.interp(t, [0, 1], [far_ice[i], near_ice[i]]) for i in (2, 1, 0)], 1)
+    band = slice(int(c.horizon), c.h)
+    layer[band, :, :3] = np.round(col[band]).astype(np.uint8)[:, None, :]
+    layer[band, :, 3] = 255
+    depth = c.h - c.horizon
+    snow = c.look.lit((236, 240, 246))
+    n = int(c.w * 0.05)  # drifts: long soft streaks, flattened by the distance
+    y = c.horizon + (c.rng.random(n) ** 1.3) * depth
+    x = c.rng.uniform(-0.1, 1.1, n) * c.w
+    ln = c.rng.uniform(40, 160, n) * c.s * (0.25 + (y - c.horizon) / depth)
+    segs = np.stack([np.stack([x - ln, y], 1), np.stack([x + ln, y], 1)], 1)
+    R.glaze_lines(layer, segs, snow, c.s * 6, 0.35)
+    crack = mul(near_ice, 0.66)
+    for _ in range(24):  # cracks: a few long straight runs with sharp turns, flattened by the distance
+        persp = 0.25 + (c.rng.random() ** 1.2) * 0.75
+        k = int(c.rng.integers(3, 7))
+        dx = c.rng.uniform(30, 110, k) * c.s * persp * c.rng.choice([-1, 1])
+        dy = c.rng.normal(0, 0.5, k) * np.abs(dx) * persp * 0.5
+        x0, y0 = c.rng.uniform(0, c.w), c.horizon + (persp - 0.25) / 0.75 * depth
+        pts = np.stack([x0 + np.concatenate([[0], np.cumsum(dx)]), y0 + np.concatenate([[0], np.cumsum(dy)])], 1)
+        pts[:, 1] = np.clip(pts[:, 1], c.horizon + 2, c.h)
+        R.line(layer, pts, crack, c.s * (0.8 + persp), 0.45)
+    if c.sun_visible and look.clouds < 0.8:  # a dull sheen, not glitter: ice does not sparkle like water
+        n = int(c.w * 0.08)
+        y = c.horizon + (c.rng.random(n) ** 1.8) * depth
+        x = c.sun_xy[0] + c.rng.normal(0, 1, n) * ((y - c.horizon) / depth * c.w * 0.12 + c.w * 0.02)
+        ln = c.rng.uniform(20, 60, n) * c.s * (0.3 + (y - c.horizon) / depth)
+        segs = np.stack([np.stack([x - ln, y], 1), np.stack([x + ln, y], 1)], 1)
+        R.glaze_lines(layer, segs, mix(look.sun, (255, 255, 255), 0.5), c.s * 4, 0.25)
+
+
+def _far_shore(c: Canvas, layer: np.ndarray, snowy: bool) -> None:
+    """The lake's other side: a line of pines on low hills along the whole horizon."""
+    xs, ys = R.ridge(c.w, c.horizon - c.h * 0.025, c.h * 0.018, c.rng)
+    tree = c.color("far", -0.05)
+    for x in np.arange(-20, c.w + 20, c.s * 14) + c.rng.uniform(0, c.s * 8):
+        height = c.s * c.rng.uniform(25, 55)
+        pine(layer, x, float(np.interp(x, xs, ys)) + height * 0.12, height, tree, tiers=2)
+    col = c.color("far", -0.1)
+    if snowy:
+        col = mix(col, c.look.lit((230, 234, 240)), 0.35)
+    # the hills' face, over the trees' feet (their trunks would dot the shoreline)
+    R.poly(layer, np.concatenate([np.stack([xs, np.minimum(ys, c.horizon)], 1),
+                                  [[c.w + 5, c.horizon + 1.5], [-5, c.horizon + 1.5]]]), col)
+
+
+def _lake_bank(c: Canvas, near: np.ndarray, frozen: bool) -> None:
+    """The near shore: a grassy bank with reeds at the water, or a bank of snow."""
+    col = c.color("near")
+    if frozen:
+        bank = mix(c.look.lit((232, 236, 242)), col, 0.25 if not c.look.night else 0.55)
+    else:
+        bank = mix(c.look.lit((104, 118, 76)), col, 0.4 if not c.look.night else 0.7)
+    xs, ys = R.ridge(c.w, c.h * 0.87, c.h * 0.02, c.rng, octaves=3)
+    R.fill_below(near, xs, ys, bank)
+    c.ground_y = c.h * 0.92
+    if frozen:
+        R.line(near, np.stack([xs, ys + c.s * 2], 1), mul(bank, 0.85), c.s * 4, 0.7)  # the bank's shadowed lip
+        for _ in range(2):
+            x = c.rng.uniform(0, 1) * c.w
+            rock(near, x, c.h * c.rng.uniform(0.93, 1.0), c.s * c.rng.uniform(30, 60), mul(col, 0.8), c.rng)
+        return
+    reeds = mul(bank, 0.8)
+    for x in np.concatenate([c.rng.uniform(0, 0.3, 40), c.rng.uniform(0.7, 1.0, 40)]) * c.w:
+        y = float(np.interp(x, xs, ys)) + c.s * c.rng.uniform(0, 10)
+        ln = c.s * c.rng.uniform(40, 110)
+        lean = (c.rng.normal(0, 0.15) + c.look.wind * 0.4) * ln
+        R.line(near, [(x, y), (x + lean, y - ln)], reeds, c.s * 2.5)
+    grass(near, c, c.h * 0.9, c.h, mul(bank, 1.1))
+
+
 def coast(c: Canvas, lighthouse_side: float | None = None) -> None:
     far, mid, near = c.layers["far"], c.layers["mid"], c.layers["near"]
+    if c.water in ("lake", "ice"):  # a lake's shore: the far side across the water, no cliffs
+        if c.water == "ice":
+            _ice(c, far)
+        else:
+            _sea(c, far, calm=True)
+        _far_shore(c, far, snowy=c.water == "ice" or c.look.snow > 0)
+        _lake_bank(c, near, frozen=c.water == "ice")
+        return
     _sea(c, far)
     side = -c.light_dir if lighthouse_side is None else lighthouse_side
     # a distant headland on the horizon

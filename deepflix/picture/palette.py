@@ -156,6 +156,8 @@ def make_look(time_of_day: str, weather: str, setting: str, genre: str, atmosphe
     top, hor, sun, amb = (tuple(float(v) for v in c) for c in (top, hor, sun, amb))  # type: ignore[assignment]
     fog = rain = snow = clouds = wind = 0.0
     lightning = False
+    if setting == "space" or (setting == "underwater" and weather != "fog"):
+        weather = "clear"  # no sky there to rain or snow from (an LLM's story may still say so); murk stays
     if weather == "cloudy":
         clouds = 0.8
     elif weather in ("rain", "storm"):

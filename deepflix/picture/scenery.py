@@ -41,6 +41,7 @@ class Canvas:
     # whatever the weather (and a clear and a snowy version of a scene differ only in light and snow)
     sky_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
     fx_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(1))
+    water: str = "sea"  # a shore's water: sea, lake or ice (waterside.py)
 
     @property
     def s(self) -> float:

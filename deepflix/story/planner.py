@@ -62,6 +62,16 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(keys, [weights[k] for k in keys])[0]
 
 
+def _sky_weather(loc: Location, weather: str) -> str:
+    """The weather a scene shows: none in space, and under water only murk (fog); over
+    ice, snow where it would rain. The film's weather carries on for the other scenes."""
+    if loc.setting == "space" or (loc.setting == "underwater" and weather != "fog"):
+        return "clear"
+    if loc.water == "ice" and weather in ("rain", "storm"):
+        return "snow"
+    return weather
+
+
 def _sentences(text: str) -> int:
     return len(re.findall(r"[.!?](?:\s|$)", text))
 
@@ -143,13 +153,14 @@ class Plan:
             loc = self._location(i, main, loc)
             time, weather = self._time_weather(i, n, main, time, weather)
             spot = self.rng.choice(loc.spots)
-            scene_slots = self._scene_slots(loc, spot, time, weather, i)
+            scene_slots = self._scene_slots(loc, spot, time, _sky_weather(loc, weather), i)
             wants_key = with_key < need * (i + 1) / n + 0.01
             narration, people = self._narrate(i, beats, loc, loc is not prev_loc or i == 0, scene_slots, wants_key)
             if self.key and self.key in narration.lower():
                 with_key += 1
             dialogue = self._dialogue(main)
             weather = scene_slots.get("forced_weather", weather)
+            sky = _sky_weather(loc, weather)
             present = ["hero"] + [p for p in _PEOPLE[1:] if p in people or p in {d[0] for d in dialogue}]
             present = [p for p in present if p in self.people]
             shot = self._shot(i, n, main, bool(dialogue), shots)
@@ -157,10 +168,10 @@ class Plan:
             words = len(narration.split()) + sum(len(t.split()) for _, t in dialogue)
             mood = self.rng.choice(self.g["moods"][main])
             out.append(Scene.model_validate({
-                "scene_description": self._describe(shot, loc, spot, time, weather, present, main, scene_slots),
-                "atmosphere": f"{self.rng.choice(self.g['atmosphere'])}; {_LIGHT[time]}{_WEATHER_LIGHT[weather]}",
+                "scene_description": self._describe(shot, loc, spot, time, sky, present, main, scene_slots),
+                "atmosphere": f"{self.rng.choice(self.g['atmosphere'])}; {_LIGHT[time]}{_WEATHER_LIGHT[sky]}",
                 "setting": loc.setting, "location": f"{spot}, {loc.name}" if spot not in loc.name else loc.name,
-                "time_of_day": time, "weather": weather, "shot": shot, "characters": [self.ids[p] for p in present],
+                "time_of_day": time, "weather": sky, "shot": shot, "characters": [self.ids[p] for p in present],
                 "narration": narration, "duration": round(words / 2.5 + 2, 1),
                 "dialogue": [{"speaker": self.ids[s], "text": t} for s, t in dialogue],
                 "music": {"mood": mood, "intensity": arc.intensity(beats, i / max(1, n - 1))},
@@ -227,7 +238,7 @@ class Plan:
 
     def _candidate(self, i: int, beats: list[str], loc: Location, new_place: bool, require: str | None) -> list[str]:
         """Opener (when the place changes, or now and then), the beat's sentences, maybe a reflection."""
-        openers = self.c["openers"][loc.setting]
+        openers = self.c["openers"][loc.bank]
         parts: list[str] = []
         if new_place or self.rng.random() < 0.3:
             opener = self._pick(openers)
@@ -277,7 +288,7 @@ class Plan:
                 best = (score, parts, prefer_role)
         assert best is not None
         _, parts, prefer_role = best
-        said = " ".join(p for p in parts if p not in self.c["openers"][loc.setting]).lower()
+        said = " ".join(p for p in parts if p not in self.c["openers"][loc.bank]).lower()
         for word, kind in _SAID_WEATHER:
             if word in said and loc.setting not in ("space", "underwater"):
                 # the story says it rains: so does the sky in the picture and the opener
@@ -405,7 +416,7 @@ class PlannerStoryProvider(StoryProvider):
     """Offline, instant, deterministic: a genre-aware story from any prompt."""
 
     provider_id = "builtin/planner"
-    version = "2"  # 2: animals and robots have fur or plating, not skin and hair
+    version = "3"  # 2: animals and robots have fur or plating, not skin and hair; 3: no rain in space
 
     def generate(self, request: StoryRequest, ctx: StageContext) -> Story:
         ctx.progress(0.0, "planning the story")

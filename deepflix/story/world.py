@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from ..waterside import water_of
 from . import lexicon as lx
 from .cast import Role, is_creature, kin_title
 from .data import load
@@ -23,6 +24,12 @@ class Location:
     name: str  # "the lighthouse", "Paris"
     prep: str  # "at"
     spots: list[str]
+    water: str = ""  # a shore's water: "sea", "lake" or "ice" (waterside.py)
+
+    @property
+    def bank(self) -> str:
+        """The key of this place's openers and spots: a lake's shore or ice has its own."""
+        return self.water if self.water in ("lake", "ice") else self.setting
 
     @property
     def at(self) -> str:
@@ -100,12 +107,13 @@ def cast_roles(prem: Premise, genre: str, rng: random.Random, size: int) -> list
 
 def _location(setting: str, name: str, prep: str) -> Location:
     c = load("common")
-    spots = c["spots"].get(setting, c["spots"]["interior"])
+    water = water_of(name) if setting == "coast" else ""
+    spots = c["spots"].get(water if water in ("lake", "ice") else setting, c["spots"]["interior"])
     if setting == "interior":  # a bookshop has a counter, a museum has halls
         words = set(name.lower().replace("'s", "").split())
         kind = next((k for k, ws in c["interior_kinds"].items() if words & set(ws.split())), None)
         spots = c["interior_spots"][kind] if kind else spots
-    return Location(setting, name, prep, list(spots))
+    return Location(setting, name, prep, list(spots), water)
 
 
 def build_world(prem: Premise, genre: str, rng: random.Random) -> list[Location]:
@@ -121,7 +129,7 @@ def build_world(prem: Premise, genre: str, rng: random.Random) -> list[Location]
         setting, name, prep = g["default_place"]
         places.append(_location(setting, name, prep))
     primary = places[0]
-    related = c["related"].get(primary.setting, [])
+    related = c["related"].get(primary.bank, [])
     pool: list[tuple[int, Any]] = []
     for setting, name, prep in g["locations"]:
         pool.append((0 if setting in related else 1, (setting, name, prep)))

@@ -115,7 +115,7 @@ def _depth_groups(spec: ShotSpec, cw: int, ch: int) -> tuple[Canvas, list[Layer]
                      cv2.multiply(np.ascontiguousarray(img[:, :, :3]), a3, scale=1 / 255))
         alpha = cv2.add(cv2.multiply(alpha, cv2.bitwise_not(a), scale=1 / 255), a)
     pm, alpha = cover(pm, cw, ch), cover(alpha, cw, ch)
-    return base, [Layer(premultiplied_planes(pm, alpha), 1.0)]
+    return base, [Layer(premultiplied_planes(pm, alpha), 1.0, steady=spec.move in STEADY_MOVES)]
 
 
 def transition_frames(kind: str, seconds: float, frames: int, fps: int) -> int:

@@ -143,14 +143,19 @@ class Canvas:
             self._phases[i] = Phases(plane, s, n, self.zero)
         return self._phases[i]
 
+    def sample(self, i: int, s: float, ox: float, oy: float, dst: np.ndarray) -> None:
+        """dst = plane i (0 y, 1 u, 2 v) at (s*x + ox, s*y + oy), as ``resample``; a crop
+        of a kept phase when steady."""
+        plane = (self.y, self.u, self.v)[i]
+        kept = self._kept(i, plane, s) if self.steady and s > 1.0 else None
+        if kept is None or not kept.draw(ox, oy, dst):
+            resample(plane, PAD, s, ox, oy, dst, self.zero)
+
     def draw(self, m: np.ndarray, frame: Frame) -> None:
         """The whole frame for the luma map ``m`` (see motion.View.matrix)."""
         mc = chroma_matrix(m)
-        for i, (plane, mat, dst) in enumerate(((self.y, m, frame.y), (self.u, mc, frame.u), (self.v, mc, frame.v))):
-            s, ox, oy = mat[0, 0], mat[0, 2], mat[1, 2]
-            kept = self._kept(i, plane, s) if self.steady and s > 1.0 else None
-            if kept is None or not kept.draw(ox, oy, dst):
-                resample(plane, PAD, s, ox, oy, dst, self.zero)
+        for i, (mat, dst) in enumerate(((m, frame.y), (mc, frame.u), (mc, frame.v))):
+            self.sample(i, mat[0, 0], mat[0, 2], mat[1, 2], dst)
 
 
 class Layer:
@@ -159,11 +164,12 @@ class Layer:
     transparent: only that part of the frame is touched. ``planes`` come from
     ``planes.premultiplied_planes`` (uint8 alpha in ``a`` and ``a2``)."""
 
-    def __init__(self, planes: Planes, depth: float) -> None:
+    def __init__(self, planes: Planes, depth: float, steady: bool = False) -> None:
         assert planes.a is not None and planes.a2 is not None
         self.depth = depth
-        self.colour = Canvas(Planes(planes.y, planes.u, planes.v), zero=True)
-        self.alpha = Canvas(Planes(planes.a, planes.a2, planes.a2), zero=True)  # u/v slots: chroma-size alpha
+        self.colour = Canvas(Planes(planes.y, planes.u, planes.v), zero=True, steady=steady)
+        # u/v slots: chroma-size alpha (only y and u are read)
+        self.alpha = Canvas(Planes(planes.a, planes.a2, planes.a2), zero=True, steady=steady)
         ys, xs = np.nonzero(planes.a)
         self.box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else None
 
@@ -187,15 +193,14 @@ class Layer:
         w, h = fx1 - fx0, fy1 - fy0
         keep = np.empty((h, w), np.uint8)
         keep2 = np.empty((h // 2, w // 2), np.uint8)
-        resample(self.alpha.y, PAD, s, mr[0, 2], mr[1, 2], keep, True)
-        resample(self.alpha.u, PAD, s, mc[0, 2], mc[1, 2], keep2, True)
+        self.alpha.sample(0, s, mr[0, 2], mr[1, 2], keep)
+        self.alpha.sample(1, s, mc[0, 2], mc[1, 2], keep2)
         cv2.bitwise_not(keep, dst=keep)
         cv2.bitwise_not(keep2, dst=keep2)
-        for src, pad, mat, dst, kp, k in ((self.colour.y, PAD, mr, frame.y, keep, 1),
-                                          (self.colour.u, PAD, mc, frame.u, keep2, 2),
-                                          (self.colour.v, PAD, mc, frame.v, keep2, 2)):
+        for i, (mat, dst, kp, k) in enumerate(((mr, frame.y, keep, 1), (mc, frame.u, keep2, 2),
+                                               (mc, frame.v, keep2, 2))):
             roi = dst[fy0 // k : fy1 // k, fx0 // k : fx1 // k]
             layer = np.empty_like(roi)
-            resample(src, pad, s, mat[0, 2], mat[1, 2], layer, True)
+            self.colour.sample(i, s, mat[0, 2], mat[1, 2], layer)
             cv2.multiply(roi, kp, dst=roi, scale=1 / 255)  # what shows through
             cv2.add(roi, layer, dst=roi)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from deepflix.models import (
     CharacterSheet,
@@ -196,3 +197,36 @@ def test_figures_are_shaded_from_the_light_and_cast_a_shadow_away_from_it() -> N
         left = lum[:, cols[0] : cols[0] + third][solid[:, cols[0] : cols[0] + third]].mean()
         right = lum[:, cols[-1] - third : cols[-1]][solid[:, cols[-1] - third : cols[-1]]].mean()
         assert (right - left) * light_dir > 6, (light_dir, left, right)
+
+
+@pytest.mark.parametrize("setting", ["space", "underwater"])
+def test_no_rain_or_snow_falls_in_space_or_under_water(setting: str) -> None:
+    """A story (an LLM's, say) may give such a scene rain or snow: there is no sky there to
+    fall from, so nothing is drawn in front of it; murk under water stays."""
+    for weather in ("rain", "storm", "snow", "wind"):
+        pic = render(_req(setting, "night", weather, w=W, h=H))
+        assert "weather" not in [n for n, _ in pic.layers], (setting, weather)
+        look = make_look("night", weather, setting, "drama", "", "")
+        assert look.rain == look.snow == look.wind == 0 and not look.lightning
+    assert make_look("day", "fog", "underwater", "drama", "", "").fog > 0
+
+
+def test_a_lake_has_a_far_shore_and_its_ice_is_pale() -> None:
+    """The story's one 'coast' setting covers the sea, lakes and ice: the place's name decides.
+    A lake has its far side across the water and no sea cliff; frozen, it is pale grey ice."""
+    pics = {}
+    for loc in ("the shingle beach, the harbour", "the reed beds, the lake", "the old jetty, the frozen lake"):
+        req = _req("coast", "day", "clear", W, H)
+        req.scene.location = loc
+        pics[loc.split(", ")[1]] = render(req)
+    horizon = round(0.56 * H)
+    for name, pic in pics.items():
+        layers = dict(pic.layers)
+        shore = layers["far"][horizon - 4, :, 3] > 0  # just above the horizon
+        if name == "the harbour":
+            assert layers["mid"][..., 3].any() and shore.mean() < 0.7  # the cliff; a headland, open sea beside it
+        else:
+            assert not layers["mid"][..., 3].any() and shore.mean() > 0.97, name  # no cliff; the far shore all along
+    water = slice(horizon + H // 20, round(H * 0.8))
+    hsv = {name: cv2.cvtColor(pic.image[water], cv2.COLOR_BGR2HSV).reshape(-1, 3).mean(0) for name, pic in pics.items()}
+    assert hsv["the frozen lake"][1] < hsv["the lake"][1] * 0.7 and hsv["the frozen lake"][2] > hsv["the lake"][2]

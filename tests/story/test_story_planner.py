@@ -16,6 +16,7 @@ from deepflix.story.data import load
 from deepflix.story.planner import plan_story
 from deepflix.story.prompt import analyse
 from deepflix.story.prose import Person, Realizer
+from deepflix.waterside import water_of
 
 # (prompt, the word a reader looks for, genre)
 PROMPTS = [
@@ -242,3 +243,37 @@ def test_garments_name_no_colour_of_their_own() -> None:
         data = load(genre)
         for garment in data["tops"] + data["bottoms"]:
             assert not set(garment.split(":")[-1].split()) & colour_words, (genre, garment)
+
+
+def test_no_weather_in_space_and_only_murk_under_water() -> None:
+    seen = set()
+    for seed in range(12):
+        for prompt in ("An astronaut repairs a space station alone", "A diver explores a shipwreck on the reef"):
+            for sc in story(prompt, genre="sci-fi", seed=seed).scenes:
+                if sc.setting == "space":
+                    assert sc.weather == "clear", (seed, sc.weather)
+                if sc.setting == "underwater":
+                    assert sc.weather in ("clear", "fog"), (seed, sc.weather)
+                seen.add(sc.setting)
+    assert {"space", "underwater"} <= seen
+
+
+def test_a_lake_is_written_without_tides_and_frozen_water_as_ice() -> None:
+    for seed in range(8):
+        for prompt, water in (("A fox crosses a frozen lake to find a lost lantern", "ice"),
+                              ("An old fisherman rows across the lake at dawn", "lake")):
+            st = story(prompt, genre="drama", seed=seed)
+            at_water = [sc for sc in st.scenes if sc.setting == "coast" and "lake" in sc.location]
+            assert at_water, (seed, prompt)
+            for sc in at_water:
+                text = sc.narration.lower()
+                assert not any(w in text for w in ("tide", "gulls", "waves break", "moored boats")), (seed, text)
+                if water == "ice":
+                    assert sc.weather not in ("rain", "storm"), (seed, sc.weather)
+                    assert sc.location.split(", ")[0] in load("common")["spots"]["ice"], sc.location
+
+
+def test_water_of_reads_the_place_name() -> None:
+    assert water_of("the frozen lake") == "ice" and water_of("the icy river") == "ice"
+    assert water_of("the reed beds, the lake") == "lake" and water_of("the old mill stream") == "lake"
+    assert water_of("the harbour") == "sea" and water_of("the tide pools, the beach") == "sea"

@@ -91,6 +91,33 @@ def test_a_steady_camera_crops_kept_phases_and_draws_the_same(tmp_path: Path, mo
     assert all(len(p.images) <= p.n + 1 for p in kept.values())
 
 
+def test_parallax_layers_of_a_pan_crop_kept_phases_too(tmp_path: Path) -> None:
+    w, h = 320, 180
+    sky = np.zeros((h, w, 4), np.uint8)
+    sky[:, :, :3], sky[:, :, 3] = vs.COLOURS["blue"], 255
+    fig = np.zeros((h, w, 4), np.uint8)
+    cv2.rectangle(fig, (100, 90), (140, 170), (40, 40, 190, 255), -1)
+    cv2.circle(fig, (220, 120), 25, (30, 160, 60, 200), -1)
+    paths = [tmp_path / "layer0_sky.png", tmp_path / "layer1_figures.png"]
+    cv2.imwrite(str(paths[0]), sky)
+    cv2.imwrite(str(paths[1]), fig)
+    cv2.imwrite(str(tmp_path / "image.png"), sky[:, :, :3])
+    spec = ShotSpec(tmp_path / "image.png", tuple(paths), None, "pan_left")
+    steady, direct = Shot(spec, w, h, 30), Shot(spec, w, h, 30)
+    assert steady.layers and all(c.steady for c in (steady.layers[0].colour, steady.layers[0].alpha))
+    for c in (direct.base, direct.layers[0].colour, direct.layers[0].alpha):
+        c.steady = False  # type: ignore[union-attr]
+    a, b = new_frame(w, h), new_frame(w, h)
+    for shot in (steady, direct):
+        shot.set_length(60)
+    for k in range(0, 60, 5):
+        steady.render(k, a)
+        direct.render(k, b)
+        diff = np.abs(a.buf.astype(int) - b.buf.astype(int))
+        assert diff.max() <= 8 and diff.mean() < 0.2, (k, diff.max(), diff.mean())  # 1/32 px of a hard edge
+    assert steady.layers[0].colour._phases and steady.layers[0].alpha._phases
+
+
 def test_kept_phases_are_sub_pixel_exact() -> None:
     rng = np.random.default_rng(2)
     src = cv2.GaussianBlur((rng.random((200, 320)) * 255).astype(np.uint8), (0, 0), 1.5)

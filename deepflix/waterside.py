@@ -1,0 +1,26 @@
+"""Which water a shore place is on: the sea, a lake or river, or ice.
+
+The story model has one ``coast`` setting for every shore. The planner writes a
+lake's shore without tides and gulls, and a frozen one with ice and snow; the
+illustrator draws calm water with a far shore, or ice. Both read the place's
+name with this, so the words and the picture agree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Water = Literal["sea", "lake", "ice"]
+
+LAKE_WORDS = frozenset(["lake", "lakes", "pond", "ponds", "river", "rivers", "loch", "lagoon", "reservoir", "mere",
+                        "canal", "stream", "creek", "riverbank", "lakeside", "lakeshore", "tarn", "fjord"])
+ICE_WORDS = frozenset(["frozen", "ice", "icy", "iced", "icebound", "ice-bound", "glacial", "frost-bound"])
+
+
+def water_of(place: str) -> Water:
+    """'the frozen lake' -> ice; 'the old river' -> lake; 'the harbour' -> sea."""
+    words = set(re.findall(r"[a-z][a-z-]*", place.lower()))
+    if words & ICE_WORDS:
+        return "ice"
+    return "lake" if words & LAKE_WORDS else "sea"
