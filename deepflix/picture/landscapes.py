@@ -96,8 +96,9 @@ def _sea(c: Canvas, layer: np.ndarray, calm: bool = False) -> None:
 
 
 def _ice(c: Canvas, layer: np.ndarray) -> None:
-    """A frozen lake to the far shore: grey-blue ice under the sky's light, scored with
-    cracks, with drifts of snow across it and a dull sheen under the sun."""
+    """A frozen lake to the far shore: grey-blue ice under the sky's light, half buried in
+    soft drifts of snow, scored with dark cracks, with a dull glow under the sun (ice
+    does not glitter as water does)."""
     look = c.look
     far_ice = mix(c.look.lit((206, 218, 228)), look.sky_horizon, 0.45)
     near_ice = mix(c.look.lit((168, 186, 200)), look.sky_top, 0.2)
@@ -108,30 +109,29 @@ def _ice(c: Canvas, layer: np.ndarray) -> None:
     layer[band, :, :3] = np.round(col[band]).astype(np.uint8)[:, None, :]
     layer[band, :, 3] = 255
     depth = c.h - c.horizon
-    snow = c.look.lit((236, 240, 246))
-    n = int(c.w * 0.05)  # drifts: long soft streaks, flattened by the distance
-    y = c.horizon + (c.rng.random(n) ** 1.3) * depth
-    x = c.rng.uniform(-0.1, 1.1, n) * c.w
-    ln = c.rng.uniform(40, 160, n) * c.s * (0.25 + (y - c.horizon) / depth)
-    segs = np.stack([np.stack([x - ln, y], 1), np.stack([x + ln, y], 1)], 1)
-    R.glaze_lines(layer, segs, snow, c.s * 6, 0.35)
-    crack = mul(near_ice, 0.66)
-    for _ in range(24):  # cracks: a few long straight runs with sharp turns, flattened by the distance
-        persp = 0.25 + (c.rng.random() ** 1.2) * 0.75
+    if c.sun_visible and look.clouds < 0.8:
+        R.add_glow(layer, c.sun_xy[0], c.horizon + depth * 0.12, c.w * 0.22, mix(look.sun, (255, 255, 255), 0.5),
+                   0.35, opaque=True)
+    n = 26  # drifts: long soft banks of snow, flattened by the distance
+    persp = 0.2 + (c.rng.random(n) ** 1.3) * 0.8
+    drifts = np.stack([c.rng.uniform(-0.1, 1.1, n) * c.w, c.horizon + (persp - 0.2) / 0.8 * depth,
+                       c.rng.uniform(90, 260, n) * c.s * persp, c.rng.uniform(5, 16, n) * c.s * persp], 1)
+
+    def draw(m: np.ndarray, sc: float) -> None:
+        for x, y, a, b in drifts * sc:
+            R.cv2.ellipse(m, (int(x), int(y)), (max(1, int(a)), max(1, int(b))), 0, 0, 360, 255, -1)
+
+    R.blend_color(layer, R.soft_mask(c.w, c.h, draw, c.s * 5) * 0.6, c.look.lit((236, 240, 246)))
+    crack = mul(near_ice, 0.5)
+    for _ in range(30):  # cracks: a few long straight runs with sharp turns, flattened by the distance
+        p = 0.25 + (c.rng.random() ** 1.2) * 0.75
         k = int(c.rng.integers(3, 7))
-        dx = c.rng.uniform(30, 110, k) * c.s * persp * c.rng.choice([-1, 1])
-        dy = c.rng.normal(0, 0.5, k) * np.abs(dx) * persp * 0.5
-        x0, y0 = c.rng.uniform(0, c.w), c.horizon + (persp - 0.25) / 0.75 * depth
+        dx = c.rng.uniform(30, 110, k) * c.s * p * c.rng.choice([-1, 1])
+        dy = c.rng.normal(0, 0.5, k) * np.abs(dx) * p * 0.5
+        x0, y0 = c.rng.uniform(0, c.w), c.horizon + (p - 0.25) / 0.75 * depth
         pts = np.stack([x0 + np.concatenate([[0], np.cumsum(dx)]), y0 + np.concatenate([[0], np.cumsum(dy)])], 1)
         pts[:, 1] = np.clip(pts[:, 1], c.horizon + 2, c.h)
-        R.line(layer, pts, crack, c.s * (0.8 + persp), 0.45)
-    if c.sun_visible and look.clouds < 0.8:  # a dull sheen, not glitter: ice does not sparkle like water
-        n = int(c.w * 0.08)
-        y = c.horizon + (c.rng.random(n) ** 1.8) * depth
-        x = c.sun_xy[0] + c.rng.normal(0, 1, n) * ((y - c.horizon) / depth * c.w * 0.12 + c.w * 0.02)
-        ln = c.rng.uniform(20, 60, n) * c.s * (0.3 + (y - c.horizon) / depth)
-        segs = np.stack([np.stack([x - ln, y], 1), np.stack([x + ln, y], 1)], 1)
-        R.glaze_lines(layer, segs, mix(look.sun, (255, 255, 255), 0.5), c.s * 4, 0.25)
+        R.line(layer, pts, crack, c.s * (1.2 + 1.5 * p), 0.7)
 
 
 def _far_shore(c: Canvas, layer: np.ndarray, snowy: bool) -> None:
