@@ -277,3 +277,10 @@ def test_water_of_reads_the_place_name() -> None:
     assert water_of("the frozen lake") == "ice" and water_of("the icy river") == "ice"
     assert water_of("the reed beds, the lake") == "lake" and water_of("the old mill stream") == "lake"
     assert water_of("the harbour") == "sea" and water_of("the tide pools, the beach") == "sea"
+
+
+@pytest.mark.parametrize("verb", ["skate", "walk", "hike", "ski"])
+def test_a_companion_is_kept_whatever_way_they_get_about(verb: str) -> None:
+    st = story(f"A girl and her dog {verb} across the frozen river at night", genre="adventure")
+    traits = " ".join(c.base_traits for c in st.characters)
+    assert "girl" in traits and "dog" in traits, traits
