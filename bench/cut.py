@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from deepflix.models import ArtifactRef, CutRequest, CutScene, SubtitleCue, frame_size
 from deepflix.provider import StageContext
 from deepflix.video.encode import COLOR_TAGS, FrameSink, video_codec_args
-from deepflix.video.ffmpeg_cut import FFmpegCut, film_plans, frame_edges, picture_args
+from deepflix.video.ffmpeg_cut import FFmpegCut, draw_film, frame_edges, picture_args
 from deepflix.video.probe import ffmpeg_exe
 from deepflix.video.render import Shot, one_opencv_thread, render_segment
 
@@ -140,7 +140,8 @@ def _cpu() -> float:
 def _usage(t0: float, cpu0: float = 0.0) -> dict:
     """Wall and CPU (this process and its children) since t0 / cpu0, and peak RSS."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"wall": time.perf_counter() - t0, "cpu": _cpu() - cpu0,
+    return {"wall": time.perf_counter() - t0,
+            "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - cpu0,
             "rss_mb": me.ru_maxrss / 1024, "child_rss_mb": kids.ru_maxrss / 1024}
 
 
@@ -177,20 +178,12 @@ def child_frames(req_path: str, out: str, encode: bool) -> None:
     req = CutRequest.model_validate_json(Path(req_path).read_text())
     w, h = frame_size(req.aspect, req.resolution)
     ctx = StageContext(out_dir=Path(out).parent, resolve=lambda r: Path(r.name))
-    from deepflix.video.captions import Captions, CaptionStyle
-
     t0, cpu0 = time.perf_counter(), _cpu()
     sampler = Sampler()
-    plans, edges = film_plans(req, ctx), frame_edges(req)
-    captions = Captions(req.subtitles, CaptionStyle(w, h))
-    live = [Shot(plans[0].shot, w, h, req.fps)]
+    edges = frame_edges(req)
     args = picture_args(req, edges) if encode else ["-c:v", "rawvideo", "-f", "rawvideo"]
     with one_opencv_thread(), FrameSink(w, h, req.fps, args, Path(out)) as sink:
-        for i, plan in enumerate(plans):
-            if plan.next is not None:
-                live.append(Shot(plan.next, w, h, req.fps))
-            render_segment(plan, sink, live[0], live[1] if len(live) > 1 else None, captions, edges[i] / req.fps)
-            live.pop(0).close()
+        draw_film(req, ctx, sink, edges)
     print(json.dumps({**_usage(t0, cpu0), **sampler.stop()}))
 
 

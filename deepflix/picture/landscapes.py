@@ -65,17 +65,22 @@ def forest(c: Canvas) -> None:
     grass(near, c, c.h * 0.9, c.h, mul(col, 1.15))
 
 
+def _surface(c: Canvas, layer: np.ndarray, far: RGB, near: RGB, power: float) -> None:
+    """Fill from the horizon down with a colour running from ``far`` to ``near`` (opaque)."""
+    ys = np.arange(c.h, dtype=np.float32)
+    t = np.clip((ys - c.horizon) / max(1.0, c.h - c.horizon), 0, 1) ** power
+    col = np.stack([np.interp(t, [0, 1], [far[i], near[i]]) for i in (2, 1, 0)], 1)
+    band = slice(int(c.horizon), c.h)
+    layer[band, :, :3] = np.round(col[band]).astype(np.uint8)[:, None, :]
+    layer[band, :, 3] = 255
+
+
 def _sea(c: Canvas, layer: np.ndarray, calm: bool = False) -> None:
     """Open water to the horizon with the sun's glitter; a lake (``calm``) has fewer, finer ripples."""
     look = c.look
     sea_top = mix(look.sky_horizon, look.sky_top, 0.45)
     sea_bot = mix(mul(look.sky_top, 0.55), (10, 30, 45), 0.4)
-    ys = np.arange(c.h, dtype=np.float32)
-    t = np.clip((ys - c.horizon) / max(1.0, c.h - c.horizon), 0, 1) ** 0.7
-    col = np.stack([np.interp(t, [0, 1], [sea_top[i], sea_bot[i]]) for i in (2, 1, 0)], 1)
-    band = slice(int(c.horizon), c.h)
-    layer[band, :, :3] = np.round(col[band]).astype(np.uint8)[:, None, :]
-    layer[band, :, 3] = 255
+    _surface(c, layer, sea_top, sea_bot, 0.7)
     # glitter under the sun: short horizontal strokes, denser near its column
     sx = c.sun_xy[0]
     n = int(c.w * 0.35)
@@ -102,12 +107,7 @@ def _ice(c: Canvas, layer: np.ndarray) -> None:
     look = c.look
     far_ice = mix(c.look.lit((206, 218, 228)), look.sky_horizon, 0.45)
     near_ice = mix(c.look.lit((168, 186, 200)), look.sky_top, 0.2)
-    ys = np.arange(c.h, dtype=np.float32)
-    t = np.clip((ys - c.horizon) / max(1.0, c.h - c.horizon), 0, 1) ** 0.8
-    col = np.stack([np.interp(t, [0, 1], [far_ice[i], near_ice[i]]) for i in (2, 1, 0)], 1)
-    band = slice(int(c.horizon), c.h)
-    layer[band, :, :3] = np.round(col[band]).astype(np.uint8)[:, None, :]
-    layer[band, :, 3] = 255
+    _surface(c, layer, far_ice, near_ice, 0.8)
     depth = c.h - c.horizon
     if c.sun_visible and look.clouds < 0.8:
         R.add_glow(layer, c.sun_xy[0], c.horizon + depth * 0.12, c.w * 0.22, mix(look.sun, (255, 255, 255), 0.5),

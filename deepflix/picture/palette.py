@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..waterside import shown_weather
+
 RGB = tuple[float, float, float]
 
 
@@ -156,8 +158,7 @@ def make_look(time_of_day: str, weather: str, setting: str, genre: str, atmosphe
     top, hor, sun, amb = (tuple(float(v) for v in c) for c in (top, hor, sun, amb))  # type: ignore[assignment]
     fog = rain = snow = clouds = wind = 0.0
     lightning = False
-    if setting == "space" or (setting == "underwater" and weather != "fog"):
-        weather = "clear"  # no sky there to rain or snow from (an LLM's story may still say so); murk stays
+    weather = shown_weather(setting, weather)  # no rain in space, even when an LLM's story says so
     if weather == "cloudy":
         clouds = 0.8
     elif weather in ("rain", "storm"):

@@ -27,6 +27,7 @@ from ..errors import InvalidInput
 from ..hookspecs import hookimpl
 from ..models import Character, Scene, Story, StoryRequest
 from ..provider import StageContext
+from ..waterside import shown_weather
 from . import arc
 from .base import StoryProvider
 from .cast import look, make_character, narrator_voice, person_from_character
@@ -60,16 +61,6 @@ def _rng(*parts: Any) -> random.Random:
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
     keys = list(weights)
     return rng.choices(keys, [weights[k] for k in keys])[0]
-
-
-def _sky_weather(loc: Location, weather: str) -> str:
-    """The weather a scene shows: none in space, and under water only murk (fog); over
-    ice, snow where it would rain. The film's weather carries on for the other scenes."""
-    if loc.setting == "space" or (loc.setting == "underwater" and weather != "fog"):
-        return "clear"
-    if loc.water == "ice" and weather in ("rain", "storm"):
-        return "snow"
-    return weather
 
 
 def _sentences(text: str) -> int:
@@ -153,14 +144,14 @@ class Plan:
             loc = self._location(i, main, loc)
             time, weather = self._time_weather(i, n, main, time, weather)
             spot = self.rng.choice(loc.spots)
-            scene_slots = self._scene_slots(loc, spot, time, _sky_weather(loc, weather), i)
+            scene_slots = self._scene_slots(loc, spot, time, shown_weather(loc.setting, weather, loc.water), i)
             wants_key = with_key < need * (i + 1) / n + 0.01
             narration, people = self._narrate(i, beats, loc, loc is not prev_loc or i == 0, scene_slots, wants_key)
             if self.key and self.key in narration.lower():
                 with_key += 1
             dialogue = self._dialogue(main)
             weather = scene_slots.get("forced_weather", weather)
-            sky = _sky_weather(loc, weather)
+            sky = shown_weather(loc.setting, weather, loc.water)
             present = ["hero"] + [p for p in _PEOPLE[1:] if p in people or p in {d[0] for d in dialogue}]
             present = [p for p in present if p in self.people]
             shot = self._shot(i, n, main, bool(dialogue), shots)

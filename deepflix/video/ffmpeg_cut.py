@@ -43,6 +43,7 @@ from .render import (
     TRANSITION_SECONDS,
     SegmentPlan,
     Shot,
+    Sink,
     ShotSpec,
     one_opencv_thread,
     render_segment,
@@ -107,6 +108,25 @@ def picture_args(req: CutRequest, edges: list[int]) -> list[str]:
     keys = ",".join(f"{e / req.fps:.4f}" for e in edges[1:-1])  # scene starts: seekable, clean preview cuts
     return [*vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, *(["-force_key_frames", keys] if keys else []),
             "-an", *BITEXACT, "-f", "mp4"]
+
+
+def draw_film(req: CutRequest, ctx: StageContext, sink: Sink, edges: list[int]) -> None:
+    """Every frame of the film, scene by scene, into ``sink``."""
+    plans = film_plans(req, ctx)
+    captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(sink.width, sink.height))
+    live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
+    try:
+        live.append(Shot(plans[0].shot, sink.width, sink.height, req.fps))
+        for i, plan in enumerate(plans):
+            if plan.next is not None:
+                live.append(Shot(plan.next, sink.width, sink.height, req.fps))
+            nxt = live[1] if len(live) > 1 else None
+            render_segment(plan, sink, live[0], nxt, captions=captions, t_offset=edges[i] / req.fps)
+            live.pop(0).close()
+            ctx.progress(0.05 + 0.85 * edges[i + 1] / edges[-1], f"scene {i + 1}/{len(plans)}")
+    finally:
+        for shot in live:
+            shot.close()
 
 
 def mix_sound(req: CutRequest, ctx: StageContext, duration: float, out: Path) -> Path:
@@ -201,24 +221,9 @@ class FFmpegCut(CutProvider):
     def _render(self, req: CutRequest, ctx: StageContext, width: int, height: int, edges: list[int],
                 video: Path, windows: list[float], preview: Path) -> None:
         """The picture: every frame drawn and piped into one encoder (video only)."""
-        out_args = picture_args(req, edges)
-        plans = film_plans(req, ctx)
-        captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(width, height))
-        live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
-        try:
-            with one_opencv_thread(), FrameSink(width, height, req.fps, out_args, video) as encoder, \
-                    PreviewTap(encoder, windows, preview) as sink:
-                live.append(Shot(plans[0].shot, width, height, req.fps))
-                for i, plan in enumerate(plans):
-                    if plan.next is not None:
-                        live.append(Shot(plan.next, width, height, req.fps))
-                    nxt = live[1] if len(live) > 1 else None
-                    render_segment(plan, sink, live[0], nxt, captions=captions, t_offset=edges[i] / req.fps)
-                    live.pop(0).close()
-                    ctx.progress(0.05 + 0.85 * edges[i + 1] / edges[-1], f"scene {i + 1}/{len(plans)}")
-        finally:
-            for shot in live:
-                shot.close()
+        with one_opencv_thread(), FrameSink(width, height, req.fps, picture_args(req, edges), video) as encoder, \
+                PreviewTap(encoder, windows, preview) as sink:
+            draw_film(req, ctx, sink, edges)
 
     def _listing(self, req: CutRequest, ctx: StageContext, tmp: Path) -> Path:
         """The concat demuxer's list of the pre-encoded scene segments."""

@@ -64,6 +64,19 @@ def test_phase_search_takes_the_least_extra_work() -> None:
             assert all(abs(v - round(v)) > TOL for v in (o - (k + 0.5) * s + 0.5 for k in range(q)))
 
 
+def _render_alike(steady: Shot, direct: Shot, frames: int, step: int, most: int) -> None:
+    """Every ``step``-th frame of a steady shot and of the same shot resampled frame by
+    frame: at most ``most`` levels apart anywhere, 0.2 on average."""
+    a, b = new_frame(steady.width, steady.height), new_frame(steady.width, steady.height)
+    for shot in (steady, direct):
+        shot.set_length(frames)
+    for k in range(0, frames, step):
+        steady.render(k, a)
+        direct.render(k, b)
+        diff = np.abs(a.buf.astype(int) - b.buf.astype(int))
+        assert diff.max() <= most and diff.mean() < 0.2, (k, diff.max(), diff.mean())
+
+
 @pytest.mark.parametrize("move", ["pan_left", "tilt_up"])
 def test_a_steady_camera_crops_kept_phases_and_draws_the_same(tmp_path: Path, move: str) -> None:
     """A pan keeps one scale: its frames are crops of a few resampled copies (one per
@@ -74,14 +87,8 @@ def test_a_steady_camera_crops_kept_phases_and_draws_the_same(tmp_path: Path, mo
     direct = Shot(ShotSpec(_textured(tmp_path), (), None, move), w, h, 30)
     assert steady.base is not None and direct.base is not None and steady.base.steady
     direct.base.steady = False
+    _render_alike(steady, direct, 90, 4, 4)  # 1/32 px on sharp edges
     a, b = new_frame(w, h), new_frame(w, h)
-    for shot in (steady, direct):
-        shot.set_length(90)
-    for k in range(0, 90, 4):
-        steady.render(k, a)
-        direct.render(k, b)
-        diff = np.abs(a.buf.astype(int) - b.buf.astype(int))
-        assert diff.max() <= 4 and diff.mean() < 0.2, (k, diff.max(), diff.mean())  # 1/32 px on sharp edges
     kept = steady.base._phases
     assert set(kept) == {0, 1, 2} and all(1 < len(p.images) <= p.n + 1 for p in kept.values())
     for dy in (13.3, 40.7, 77.1):  # slide_up's shifted frames
@@ -107,14 +114,7 @@ def test_parallax_layers_of_a_pan_crop_kept_phases_too(tmp_path: Path) -> None:
     assert steady.layers and all(c.steady for c in (steady.layers[0].colour, steady.layers[0].alpha))
     for c in (direct.base, direct.layers[0].colour, direct.layers[0].alpha):
         c.steady = False  # type: ignore[union-attr]
-    a, b = new_frame(w, h), new_frame(w, h)
-    for shot in (steady, direct):
-        shot.set_length(60)
-    for k in range(0, 60, 5):
-        steady.render(k, a)
-        direct.render(k, b)
-        diff = np.abs(a.buf.astype(int) - b.buf.astype(int))
-        assert diff.max() <= 8 and diff.mean() < 0.2, (k, diff.max(), diff.mean())  # 1/32 px of a hard edge
+    _render_alike(steady, direct, 60, 5, 8)  # 1/32 px of a hard edge
     assert steady.layers[0].colour._phases and steady.layers[0].alpha._phases
 
 
