@@ -27,7 +27,6 @@ console = Console(stderr=True)
 out = Console()
 
 GENRE_ALIASES = {"scifi": "sci-fi", "sci fi": "sci-fi", "science fiction": "sci-fi", "romantic": "romance"}
-STAGE_LABELS = {"story": "story", "picture": "pictures", "speech": "speech", "score": "score", "segment": "video", "cut": "cut"}
 
 
 def _genre(value: str) -> str:
@@ -60,10 +59,16 @@ class _Bars:
         assert isinstance(ev, StageEvent)
         st = ev.stage
         if st not in self.tasks:
-            self.tasks[st] = self.p.add_task(STAGE_LABELS[st], total=ev.total, status="")
+            from .film.plan import current
+
+            label = current()[st].label.lower() if st in current() else st
+            self.tasks[st] = self.p.add_task(label, total=ev.total, status="")
             self.counts[st] = [0, 0]
             self.started[st] = time.perf_counter()
         task = self.tasks[st]
+        if ev.status == "failed":
+            self.p.update(task, status=f"failed · {ev.message}")
+            return
         if ev.status == "start":
             self.p.update(task, total=ev.total, status="running")
             self.p.start_task(task)
@@ -143,8 +148,11 @@ def make(
     table.add_column("made", justify="right")
     table.add_column("cached", justify="right")
     table.add_column("wall s", justify="right")
-    for st in ("story", "picture", "speech", "score", "segment", "cut"):
-        table.add_row(STAGE_LABELS[st], str(result.computed.get(st, 0)), str(result.cached.get(st, 0)), f"{result.stage_seconds.get(st, 0):.2f}")
+    from .film.plan import current
+
+    for spec in current():
+        st = spec.name
+        table.add_row(spec.label.lower(), str(result.computed.get(st, 0)), str(result.cached.get(st, 0)), f"{result.stage_seconds.get(st, 0):.2f}")
     table.add_row("total", "", "", f"{total:.2f}")
     out.print(table)
     for label in ("movie", "srt", "vtt", "poster", "preview", "story", "manifest"):
@@ -156,11 +164,10 @@ def make(
 @app.command("providers")
 def providers() -> None:
     """List the providers of every stage."""
-    from .core import config
-    from .plugins import STAGES, providers as list_providers
+    from .plugins import configured_provider, providers as list_providers, stages
 
-    for st in STAGES:
-        chosen = config.settings.provider_for(st)
+    for st in stages():
+        chosen = configured_provider(st)
         for pid, cls in sorted(list_providers(st).items()):
             mark = "*" if pid == chosen else " "
             key = f" (needs {cls.key_env_var})" if cls.needs_key else ""

@@ -35,3 +35,8 @@ def register_segment_providers(register):  # type: ignore[no-untyped-def]
 @hookspec
 def register_cut_providers(register):  # type: ignore[no-untyped-def]
     "Register cut (video) providers: register(ProviderClass)"
+
+
+@hookspec
+def register_providers(register):  # type: ignore[no-untyped-def]
+    "Register providers of any stage, a plugin's own stage too: register(ProviderClass), routed by its ``stage``"

@@ -10,9 +10,8 @@ import pluggy
 
 from . import hookspecs
 from .errors import UnknownProviderError
+from .film.plan import current as current_plan
 from .provider import Provider
-
-STAGES = ("story", "picture", "speech", "score", "segment", "cut")
 
 DEFAULT_PLUGINS = (
     "deepflix.story.planner",
@@ -30,16 +29,6 @@ DEFAULT_PLUGINS = (
     "deepflix.video.ffmpeg_cut",
     "deepflix.video.segment",
 )
-
-# the provider each stage uses when settings name none
-DEFAULTS = {
-    "story": "builtin/planner",
-    "picture": "builtin/illustrator",
-    "speech": "piper/joe",
-    "score": "builtin/composer",
-    "segment": "builtin/ffmpeg-segment",
-    "cut": "builtin/ffmpeg",
-}
 
 pm = pluggy.PluginManager("deepflix")
 pm.add_hookspecs(hookspecs)
@@ -61,13 +50,18 @@ def _load() -> dict[str, dict[str, type[Provider]]]:
             raise
         if not pm.is_registered(mod):
             pm.register(mod, name)
-    reg: dict[str, dict[str, type[Provider]]] = {s: {} for s in STAGES}
-    for stage in STAGES:
+    reg: dict[str, dict[str, type[Provider]]] = {}
 
-        def register(cls: type[Provider], _stage: str = stage) -> None:
-            reg[_stage][cls.provider_id] = cls
+    def register_any(cls: type[Provider]) -> None:
+        reg.setdefault(cls.stage, {})[cls.provider_id] = cls
 
-        getattr(pm.hook, f"register_{stage}_providers")(register=register)
+    # the per-stage hooks of hookspecs.py (register_<stage>_providers), kept for existing plugins
+    for hook in [h for h in vars(hookspecs) if h.startswith("register_") and h.endswith("_providers") and h != "register_providers"]:
+        def register(cls: type[Provider], _stage: str = hook[len("register_"):-len("_providers")]) -> None:
+            reg.setdefault(_stage, {})[cls.provider_id] = cls
+
+        getattr(pm.hook, hook)(register=register)
+    pm.hook.register_providers(register=register_any)  # any stage, by the class's own ``stage``
     _registry = reg
     return reg
 
@@ -78,14 +72,19 @@ def reset() -> None:
     _registry = None
 
 
+def stages() -> tuple[str, ...]:
+    """The plan's stages (read at call time: a plan may be extended)."""
+    return current_plan().names
+
+
 def providers(stage: str) -> dict[str, type[Provider]]:
-    if stage not in STAGES:
-        raise UnknownProviderError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
-    return dict(_load()[stage])
+    if stage not in current_plan():
+        raise UnknownProviderError(f"unknown stage {stage!r}; stages are {', '.join(stages())}")
+    return dict(_load().get(stage, {}))
 
 
 def get_provider_class(stage: str, name: str | None = None) -> type[Provider]:
-    name = name or DEFAULTS[stage]
+    name = name or (current_plan()[stage].default_provider if stage in current_plan() else None)
     found = providers(stage)
     if name in found:
         return found[name]
@@ -96,6 +95,23 @@ def get_provider_class(stage: str, name: str | None = None) -> type[Provider]:
     raise UnknownProviderError(
         f"no {stage} provider named {name!r}; available: {', '.join(sorted(found)) or 'none'}"
     )
+
+
+def configured_provider(stage: str) -> str:
+    """The provider id a stage uses when a film names none: the settings', else the plan's default."""
+    from .core import config
+
+    return get_provider_class(stage, config.settings.provider_for(stage)).provider_id
+
+
+def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
+    """Full provider ids for every stage of the plan: the chosen ones, else the settings', else
+    the plan's defaults. Fixed once per film, so every worker makes the same film."""
+    from .core import config
+
+    chosen = chosen or {}
+    s = config.settings
+    return {st: get_provider_class(st, chosen.get(st) or s.provider_for(st)).provider_id for st in stages()}
 
 
 def get_provider(stage: str, name: str | None = None, options: dict[str, Any] | None = None) -> Provider:

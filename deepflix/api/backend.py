@@ -26,7 +26,6 @@ log = logging.getLogger("deepflix.api")
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
-STAGE_ORDER = ("story", "picture", "speech", "score", "segment", "cut")
 FILES = {"video": "video", "srt": "srt", "vtt": "vtt", "poster": "poster"}  # which -> CutResult field
 
 
@@ -111,15 +110,18 @@ def _scenes(movie: Movie | dict[str, Any]) -> int:
     return int(request.get("num_sequences") or request.get("num_scenes") or 1)
 
 
-def expected_stages(n_scenes: int) -> dict[str, int]:
-    """Rows a film of n scenes will have (the per-scene rows appear once the story is written)."""
-    return {"story": 1, "picture": n_scenes, "speech": n_scenes, "score": 1, "segment": n_scenes, "cut": 1}
+def expected_stages(n_scenes: int, story: dict[str, Any] | None = None) -> dict[str, int]:
+    """Rows a film will have, by stage (per-scene rows appear once the story is written)."""
+    from ..film.plan import current
+    from ..models import Story
+
+    return current().expected(n_scenes, Story.model_validate(story) if story else None)
 
 
-def progress_of(status: str, done: int, n_scenes: int) -> float:
+def progress_of(status: str, done: int, n_scenes: int, story: dict[str, Any] | None = None) -> float:
     if status == "succeeded":
         return 1.0
-    total = sum(expected_stages(n_scenes).values())
+    total = sum(expected_stages(n_scenes, story).values())
     return round(min(done, total) / total, 4)
 
 
@@ -149,9 +151,11 @@ def _stage_status(statuses: list[str]) -> str:
 
 
 def stage_progress(movie: dict[str, Any]) -> list[StageProgress]:
-    expected = expected_stages(_scenes(movie))
+    from ..film.plan import current
+
+    expected = expected_stages(_scenes(movie), movie["story"])
     out = []
-    for name in STAGE_ORDER:
+    for name in current().names:
         rows = [s for s in movie["stages"] if s["name"] == name]
         statuses = [s["status"] for s in rows]
         done = statuses.count("succeeded")
@@ -181,7 +185,7 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
             artifacts[f"picture_{s['scene']}"] = links.signed(
                 f"{u.self}/scenes/{s['scene']}/picture", movie["id"], f"picture:{s['scene']}", movie["owner"])
     return MoviePublic(
-        id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie)),
+        id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie), movie["story"]),
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
         request=movie["request"], stages=stage_progress(movie), story=movie["story"], title=movie["title"],
         error=movie["error"], urls=u, artifacts=artifacts,
@@ -319,9 +323,9 @@ def check_provider(stage: str, name: str) -> None:
 
 
 def provider_ids() -> dict[str, list[str]]:
-    from ..plugins import STAGES, providers
+    from ..plugins import providers, stages
 
-    return {st: sorted(providers(st)) for st in STAGES}
+    return {st: sorted(providers(st)) for st in stages()}
 
 
 def submit_movie(session: Session, owner: str, body: MovieCreate) -> dict[str, Any]:

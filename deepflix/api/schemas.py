@@ -7,11 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..film.plan import PLAN
 from ..models import MAX_SCENES, Aspect, Genre, Resolution, Sampler
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]  # deepflix.db.models.MOVIE_STATUSES
 Priority = Literal["high", "normal", "low"]
-StageName = Literal["story", "picture", "speech", "score", "segment", "cut"]
+StageName = Literal[PLAN.names]  # type: ignore[valid-type]  # the plan's stages, for the spec
 MAX_SEED = 2**32 - 1
 PROMPT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$"  # what image models take; also keeps the value inside a database integer
 

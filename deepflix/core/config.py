@@ -42,13 +42,14 @@ class Settings(BaseSettings):
     music_api_url: str | None = None
     replicate_api_token: SecretStr | None = None
 
-    # which provider each stage uses (names from `deepflix providers`)
-    deepflix_story_provider: str = "builtin/planner"
-    deepflix_picture_provider: str = "builtin/illustrator"
-    deepflix_speech_provider: str = "piper/joe"
-    deepflix_score_provider: str = "builtin/composer"
-    deepflix_segment_provider: str = "builtin/ffmpeg-segment"
-    deepflix_cut_provider: str = "builtin/ffmpeg"
+    # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
+    # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.
+    deepflix_story_provider: str | None = None
+    deepflix_picture_provider: str | None = None
+    deepflix_speech_provider: str | None = None
+    deepflix_score_provider: str | None = None
+    deepflix_segment_provider: str | None = None
+    deepflix_cut_provider: str | None = None
 
     # where things live
     deepflix_data_dir: Path = Field(default_factory=_default_data_dir)
@@ -73,8 +74,12 @@ class Settings(BaseSettings):
             raise ValueError("DEEPFLIX_SECRET_KEY is 'changethis': set a real secret in production")
         return self
 
-    def provider_for(self, stage: str) -> str:
-        return str(getattr(self, f"deepflix_{stage}_provider"))
+    def provider_for(self, stage: str) -> str | None:
+        """The provider these settings name for a stage; None = the plan's default
+        (plugins.configured_provider resolves it)."""
+        import os
+
+        return getattr(self, f"deepflix_{stage}_provider", None) or os.environ.get(f"DEEPFLIX_{stage.upper()}_PROVIDER")
 
     @property
     def store_dir(self) -> Path:

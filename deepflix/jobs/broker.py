@@ -30,12 +30,12 @@ from dramatiq.middleware import (
 
 from ..db.models import PRIORITIES
 from ..errors import DeepFlixError
-from .settings import STAGE_NAMES, job_settings
+from ..film.plan import current as current_plan
+from .settings import job_settings
 
 log = logging.getLogger("deepflix.jobs")
 
 KINDS = ("gpu", "cpu")
-STAGE_KIND = {"story": "cpu", "picture": "gpu", "speech": "cpu", "score": "cpu", "segment": "cpu", "cut": "cpu"}
 TIER_PRIORITY = {"high": 0, "normal": 50, "low": 100}  # Dramatiq runs lower numbers first
 
 
@@ -44,7 +44,7 @@ class BrokerUnavailable(DeepFlixError):
 
 
 def queue_for(stage: str, priority: str) -> str:
-    return f"{STAGE_KIND[stage]}.{priority}"
+    return f"{current_plan()[stage].kind}.{priority}"
 
 
 def all_queues() -> list[str]:
@@ -97,6 +97,31 @@ def _actor_fn(stage: str) -> Callable[[str, int], None]:
     return run
 
 
+def declare_actors(broker: RedisBroker) -> None:
+    """One actor per (stage, tier) of the plan in force; a stage a plan gained
+    later is declared on the next call (the workers look actors up per message)."""
+    js = job_settings()
+    for st in current_plan():
+        for tier in PRIORITIES:
+            if actor_name(st.name, tier) in broker.actors:
+                continue
+            dramatiq.Actor(
+                _actor_fn(st.name),
+                broker=broker,
+                actor_name=actor_name(st.name, tier),
+                queue_name=queue_for(st.name, tier),
+                priority=TIER_PRIORITY[tier],
+                options={
+                    # the database counts attempts and decides when to give up
+                    # (tasks.py); Dramatiq's own limit is only a backstop
+                    "max_retries": js.max_attempts + 2,
+                    "min_backoff": int(js.min_backoff * 1000),
+                    "max_backoff": int(js.max_backoff * 1000),
+                    "time_limit": int(js.time_limit(st.name) * 1000),
+                },
+            )
+
+
 def make_broker(url: str | None = None) -> RedisBroker:
     js = job_settings()
     # health checks make a pooled connection that a Redis restart broke reconnect
@@ -110,23 +135,7 @@ def make_broker(url: str | None = None) -> RedisBroker:
         dead_message_ttl=int(js.dead_message_ttl * 1000),
         middleware=[AgeLimit(), TimeLimit(), ShutdownNotifications(), CurrentMessage(), Retries()],
     )
-    for stage in STAGE_NAMES:
-        for tier in PRIORITIES:
-            dramatiq.Actor(
-                _actor_fn(stage),
-                broker=broker,
-                actor_name=actor_name(stage, tier),
-                queue_name=queue_for(stage, tier),
-                priority=TIER_PRIORITY[tier],
-                options={
-                    # the database counts attempts and decides when to give up
-                    # (tasks.py); Dramatiq's own limit is only a backstop
-                    "max_retries": js.max_attempts + 2,
-                    "min_backoff": int(js.min_backoff * 1000),
-                    "max_backoff": int(js.max_backoff * 1000),
-                    "time_limit": int(js.time_limit(stage) * 1000),
-                },
-            )
+    declare_actors(broker)
     from . import webhook
 
     def notify(movie_id: str) -> None:
@@ -148,6 +157,7 @@ def get_broker() -> RedisBroker:
         if _broker is None:
             _broker = make_broker()
             dramatiq.set_broker(_broker)
+        declare_actors(_broker)
         return _broker
 
 

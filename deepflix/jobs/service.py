@@ -51,11 +51,9 @@ def _first_error(exc: ValidationError) -> str:
 
 def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
     """Full provider ids per stage, fixed at submit time so every worker makes the same film."""
-    from ..plugins import STAGES, get_provider_class
+    from ..plugins import resolve_providers as resolve
 
-    chosen = chosen or {}
-    s = config.settings
-    return {st: get_provider_class(st, chosen.get(st) or s.provider_for(st)).provider_id for st in STAGES}
+    return resolve(chosen)
 
 
 def submit_movie(

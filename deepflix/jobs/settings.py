@@ -13,10 +13,10 @@ maintenance on 0.1% of commands, took 679 s here).
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-STAGE_NAMES = ("story", "picture", "speech", "score", "segment", "cut")
 
 
 class JobSettings(BaseSettings):
@@ -36,12 +36,6 @@ class JobSettings(BaseSettings):
     min_backoff: float = Field(2.0, gt=0, description="s before the first retry of a failed stage")
     max_backoff: float = Field(120.0, gt=0)
     owner_inflight: int = Field(8, ge=1, description="stages one owner may have queued or running per queue kind")
-    time_limit_story: float = 600.0
-    time_limit_picture: float = 900.0
-    time_limit_speech: float = 600.0
-    time_limit_score: float = 600.0
-    time_limit_segment: float = 1200.0
-    time_limit_cut: float = 1800.0
 
     # workers
     worker_threads: int = Field(2, ge=1, le=64)
@@ -49,7 +43,11 @@ class JobSettings(BaseSettings):
     plugins: str = Field("", description="extra provider modules (comma-separated) worker processes register")
 
     def time_limit(self, stage: str) -> float:
-        return float(getattr(self, f"time_limit_{stage}"))
+        """s one attempt of a stage may run: DEEPFLIX_TIME_LIMIT_<STAGE>, else the plan's."""
+        from ..film.plan import current
+
+        value = os.environ.get(f"DEEPFLIX_TIME_LIMIT_{stage.upper()}")
+        return float(value) if value else current()[stage].time_limit
 
 
 _cached: tuple[object, JobSettings] | None = None

@@ -19,14 +19,10 @@ from sqlalchemy.orm import Session, aliased
 
 from ..db.base import utcnow
 from ..db.models import OPEN_STAGE, Movie, Stage
+from ..film.plan import FINAL, STORY, current
+from ..models import Story
 from .broker import queue_for
 from .dispatch import add_event, dispatch, lock_movie, send_after_commit
-
-# (stages that wait, the stages they wait for)
-FAN_INS = (
-    (("score", "segment"), ("picture", "speech")),
-    (("cut",), ("score", "segment")),
-)
 
 
 @dataclass
@@ -66,9 +62,9 @@ def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = 
     session.flush()
     add_event(session, movie.id, "submitted", message=movie.request.get("prompt", "")[:200])
     if story is None:
-        session.add(new_stage(movie, "story", None, "ready"))
+        session.add(new_stage(movie, STORY, None, "ready"))
     else:  # a story a person wrote: the story stage is done already
-        st = new_stage(movie, "story", None, "succeeded")
+        st = new_stage(movie, STORY, None, "succeeded")
         st.cached, st.provider, st.finished_at = True, "story file", utcnow()
         session.add(st)
         _story_done(session, movie, story)
@@ -78,15 +74,19 @@ def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = 
 
 
 def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
-    """The fan-out: every scene's speech and picture, and the rows that wait on them."""
+    """The fan-out: a row for every stage of the plan after the story (per scene,
+    per character or once), ready when it needs only the story, else waiting."""
     movie.story = story
     movie.title = str(story.get("title", ""))[:200] or None
     n = len(story["scenes"])
-    rows = [new_stage(movie, "speech", i, "ready") for i in range(n)]
-    rows += [new_stage(movie, "picture", i, "ready") for i in range(n)]
-    rows += [new_stage(movie, "score", None, "waiting")]
-    rows += [new_stage(movie, "segment", i, "waiting") for i in range(n)]
-    rows += [new_stage(movie, "cut", None, "waiting")]
+    plan, parsed = current(), Story.model_validate(story)
+    rows = []
+    for st in plan:
+        if st.name == STORY:
+            continue
+        status = "ready" if plan.starts_ready(st.name) else "waiting"
+        count = st.count(parsed)
+        rows += [new_stage(movie, st.name, i if st.per != "film" else None, status) for i in range(count)]
     session.add_all(rows)
     session.flush()
     add_event(session, movie.id, "story", stage="story", message=movie.title or "", data={"scenes": n})
@@ -158,10 +158,10 @@ def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
     assert st is not None
     add_event(session, movie_id, "stage_done", stage=st.name, scene=st.scene,
               data={"seconds": round(done.seconds, 3), "cached": done.cached, "key": done.key})
-    if st.name == "story":
+    if st.name == STORY:
         assert done.story is not None
         _story_done(session, movie, done.story)
-    elif st.name == "cut":
+    elif st.name == FINAL:
         movie.story = done.story or movie.story
         movie.result = done.result
         movie.status, movie.finished_at, movie.error = "succeeded", now, None
@@ -176,7 +176,7 @@ def advance(session: Session, movie: Movie) -> int:
     """The fan-ins: waiting stages whose inputs are all done become ready.
     Run under the movie's lock; the conditional UPDATE makes each happen once."""
     n = 0
-    for targets, deps in FAN_INS:
+    for targets, deps in current().fan_ins():
         dep = aliased(Stage)
         unfinished = exists(
             select(dep.id).where(dep.movie_id == movie.id, dep.name.in_(deps), dep.status != "succeeded")
@@ -256,8 +256,9 @@ def retry(session: Session, movie_id: str) -> bool:
     movie = lock_movie(session, movie_id)
     if movie is None or movie.status not in ("failed", "cancelled"):
         return False
+    plan = current()
     for st in session.scalars(select(Stage).where(Stage.movie_id == movie_id, Stage.status.in_(("failed", "cancelled")))):
-        st.status = "ready" if st.name in ("story", "picture", "speech") else "waiting"
+        st.status = "ready" if plan.starts_ready(st.name) else "waiting"
         st.attempts, st.error = 0, None
     movie.status, movie.error, movie.finished_at = "queued", None, None
     session.flush()

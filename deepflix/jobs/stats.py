@@ -24,7 +24,9 @@ def stage_durations(session: Session, hours: float = 24.0, per_stage: int = 2000
     """Compute seconds of stages finished in the last ``hours`` (cache hits excluded)."""
     since = utcnow() - timedelta(hours=hours)
     out: dict[str, dict[str, float]] = {}
-    for name in ("story", "picture", "speech", "score", "segment", "cut"):
+    from ..film.plan import current
+
+    for name in current().names:
         values = sorted(
             float(v or 0.0) for v in session.scalars(
                 select(Stage.seconds).where(Stage.name == name, Stage.status == "succeeded", Stage.cached.is_(False),

@@ -47,14 +47,6 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-STAGE_LABELS = {
-    "story": "Story",
-    "picture": "Pictures",
-    "speech": "Voices",
-    "score": "Music",
-    "segment": "Scene encode",
-    "cut": "Final cut",
-}
 
 # the fonts the stylesheet names, from the font-source-sans-pro package (OFL)
 FONTS = {
@@ -105,18 +97,29 @@ def _provider_choices() -> dict[str, dict[str, Any]]:
     from .. import plugins
 
     out: dict[str, dict[str, Any]] = {}
-    for stage in plugins.STAGES:
+    from ..film.plan import current
+
+    for stage in current().names:
         try:
             ids = sorted(plugins.providers(stage))
         except Exception:  # a broken plugin must not take the page down; the API will say more
             log.warning("could not list %s providers", stage, exc_info=True)
             ids = []
         out[stage] = {
-            "label": STAGE_LABELS.get(stage, stage.title()),
-            "default": config.settings.provider_for(stage),
+            "label": current()[stage].label,
+            "default": plugins.configured_provider(stage),
             "ids": ids,
         }
     return out
+
+
+def _stages_json() -> str:
+    """The plan's stages and their labels, for the pages' scripts (body data-stages)."""
+    import json
+
+    from ..film.plan import current
+
+    return json.dumps([[st.name, st.label] for st in current()])
 
 
 def _page(request: Request, template: str, title: str, page: str, **ctx: Any) -> HTMLResponse:
@@ -125,6 +128,7 @@ def _page(request: Request, template: str, title: str, page: str, **ctx: Any) ->
         page=page,
         root=request.scope.get("root_path", "").rstrip("/"),
         static=lambda p: _static(request, p),
+        stages_json=_stages_json(),
         **ctx,
     )
     return HTMLResponse(html, headers=PAGE_HEADERS)
@@ -159,12 +163,12 @@ def my_films(request: Request) -> HTMLResponse:
 @router.get("/films/{movie_id}", response_class=HTMLResponse)
 def film(request: Request, movie_id: str) -> HTMLResponse:
     # the id is only echoed into a data attribute (autoescaped); the API decides if it exists
-    return _page(request, "film.html", "Film", "film", movie_id=movie_id[:200], stage_labels=STAGE_LABELS)
+    return _page(request, "film.html", "Film", "film", movie_id=movie_id[:200])
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_board(request: Request) -> HTMLResponse:
-    return _page(request, "queue.html", "Queue", "queue", stage_labels=STAGE_LABELS)
+    return _page(request, "queue.html", "Queue", "queue")
 
 
 @router.get("/static/fonts/{name}")

@@ -58,5 +58,4 @@ def test_sample_film_keys_and_bytes_are_pinned(name: str, tmp_path: Path) -> Non
     # keys first (stage by stage, so a failure names the stage), then the bytes
     for stage, keys in want["artifacts"].items():
         assert got["artifacts"].get(stage) == keys, f"{stage} keys changed"
-    assert got["artifacts"] == want["artifacts"]
     assert got["files"] == want["files"]

@@ -38,7 +38,7 @@ def test_film_matches_make_film(jobs_env: JobsEnv, inproc_worker: object) -> Non
     assert m.story == ref.story.model_dump(mode="json")  # the timed story, as film.json has it
     ev = kinds(mid)
     assert ev[0] == "submitted" and ev[-1] == "movie_done"
-    assert ev.count("fan_in") == 2
+    assert ev.count("fan_in") == 3  # the score, the segments, the cut
     assert sorted((s.name, s.scene) for s in m.stages if s.status == "succeeded") == sorted(
         [("story", None), ("score", None), ("cut", None)] + [(n, i) for n in ("picture", "speech", "segment") for i in (0, 1)])
     with read_session() as s:
@@ -88,7 +88,9 @@ def test_failure_keeps_work_and_retry_resumes(jobs_env: JobsEnv, inproc_worker: 
     assert m.status == "failed" and "picture (scene" in m.error and "service is down" in m.error
     done_before = {(s.name, s.scene): s.artifact_key for s in m.stages if s.status == "succeeded"}
     assert ("story", None) in done_before and ("speech", 0) in done_before
-    assert {s.status for s in m.stages if s.name in ("score", "segment", "cut")} == {"cancelled"}
+    # the score needs only speech, so it may have finished (and is kept); what needs pictures was cancelled
+    assert {s.status for s in m.stages if s.name in ("segment", "cut")} == {"cancelled"}
+    assert {s.status for s in m.stages if s.name == "score"} <= {"cancelled", "succeeded"}
 
     jobs_env.set(JOBSTEST_FLAKY="0")
     with session_scope() as s:

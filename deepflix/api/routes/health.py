@@ -72,11 +72,12 @@ def check_storage() -> ComponentHealth:
 
 def check_providers() -> dict[str, dict[str, Any]]:
     from ...core import config
-    from ...plugins import STAGES, get_provider
+    from ...film.plan import current as current_plan
+    from ...plugins import get_provider, stages
 
     out: dict[str, dict[str, Any]] = {}
-    for stage in STAGES:
-        name = config.settings.provider_for(stage)
+    for stage in stages():
+        name = config.settings.provider_for(stage) or current_plan()[stage].default_provider
         try:
             h = dict(get_provider(stage, name).health())
         except Exception as exc:

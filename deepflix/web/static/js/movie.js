@@ -2,15 +2,16 @@
 
 import { normStatus } from "./ui.js";
 
-export const STAGE_ORDER = ["story", "picture", "speech", "score", "segment", "cut"];
-export const STAGE_LABELS = {
-  story: "Story",
-  picture: "Pictures",
-  speech: "Voices",
-  score: "Music",
-  segment: "Scene encode",
-  cut: "Final cut",
-};
+// the server's film plan: [[name, label], ...] in order (the page's body data-stages)
+const PLAN = (() => {
+  try {
+    return JSON.parse(document.body.dataset.stages || "[]");
+  } catch {
+    return [];
+  }
+})();
+export const STAGE_ORDER = PLAN.map(([name]) => name);
+export const STAGE_LABELS = Object.fromEntries(PLAN);
 const STAGE_ALIASES = { image: "picture", images: "picture", pictures: "picture", voice: "speech", music: "score",
   video: "cut", segments: "segment" };
 

@@ -1,0 +1,202 @@
+"""The in-process runner behind ``deepflix make``: the plan's stages on a thread
+pool, each stage started as soon as every stage it needs is done.
+
+Requests are built on the calling thread from the plan's pure builders (the
+job system's workers use the same ones), so every mode computes the same keys
+and the same film; the providers run on the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core import config
+from ..errors import InvalidInput
+from ..models import Story, StoryRequest, slug
+from ..plugins import resolve_providers
+from ..runner import StageOutcome, run_stage
+from ..storage import ArtifactStore, open_store
+from .manifest import export, film_record
+from .options import FilmOptions
+from .plan import FINAL, STORY, FilmParts, StageSpec, current
+from .requests import timed_story
+
+
+@dataclass
+class StageEvent:
+    stage: str  # a stage of the plan
+    status: str  # start | done | cached | failed
+    index: int | None = None  # scene (or character) index for per-scene stages
+    total: int = 1
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class FilmResult:
+    story: Story
+    out_dir: Path
+    files: dict[str, Path]
+    stage_seconds: dict[str, float]
+    cached: dict[str, int]
+    computed: dict[str, int]
+    keys: dict[str, Any] = field(default_factory=dict)  # the manifest's artifacts
+
+
+def check_out_dir(out: Path) -> Path:
+    """Fail before any work when the output folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".deepflix-write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInput(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from exc
+    return out
+
+
+def load_story_file(path: Path) -> Story:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"story file not found: {path}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"story file {path} is not valid JSON: {exc}") from exc
+    if isinstance(data, dict) and "story" in data and "scenes" not in data:
+        data = data["story"]  # a film.json manifest works too
+    try:
+        return Story.model_validate(data)
+    except Exception as exc:
+        first = str(exc).splitlines()
+        raise InvalidInput(f"story file {path} is not a valid story: {' '.join(first[:3])}") from exc
+
+
+class _Tally:
+    """Made / cached counts and each stage's wall time (first start to last finish)."""
+
+    def __init__(self) -> None:
+        self.cached: dict[str, int] = {}
+        self.computed: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+
+    def start(self, stage: str) -> None:
+        self.started.setdefault(stage, time.perf_counter())
+
+    def note(self, stage: str, oc: StageOutcome | None) -> None:
+        book = self.cached if oc is None or oc.cached else self.computed
+        book[stage] = book.get(stage, 0) + 1
+        self.seconds[stage] = time.perf_counter() - self.started.get(stage, time.perf_counter())
+
+
+def make_film(
+    request: StoryRequest | None,
+    *,
+    story: Story | None = None,
+    opts: FilmOptions | None = None,
+    out_dir: Path | None = None,
+    force: bool = False,
+    store: ArtifactStore | None = None,
+    on_event: Callable[[StageEvent], None] | None = None,
+) -> FilmResult:
+    """Make (or remake from the cache) one film in this process."""
+    plan = current()
+    opts = opts or FilmOptions()
+    s = config.settings
+    store = store or open_store()
+    emit = on_event or (lambda ev: None)
+    providers = resolve_providers(opts.providers)
+    retries = s.deepflix_retries
+    parts = FilmParts(opts, providers, story=story, story_request=request)
+    tally = _Tally()
+    keys: dict[str, list[str | None]] = {}
+
+    def run(st: StageSpec, i: int | None, req: Any) -> StageOutcome:
+        return run_stage(st.name, req, store=store, provider=providers[st.name], force=force, retries=retries,
+                         scene=i if st.per != "film" else None)
+
+    # ---- the story first: how many rows every other stage has depends on it
+    tally.start(STORY)
+    if story is None:
+        if request is None:
+            raise InvalidInput("make_film needs a story request or a story")
+        emit(StageEvent(STORY, "start"))
+        oc = run(plan[STORY], None, plan[STORY].build(parts, 0))
+        tally.note(STORY, oc)
+        parts.set_story(oc.result)
+        parts.put(STORY, [oc])
+        keys[STORY] = [oc.key]
+        emit(StageEvent(STORY, "cached" if oc.cached else "done", seconds=oc.seconds, message=oc.result.title))
+    else:
+        emit(StageEvent(STORY, "cached", message="from file"))
+        tally.note(STORY, None)
+    story = parts.story
+    out_dir = check_out_dir(out_dir or Path("films") / slug(story.title))
+
+    # ---- every other stage, each as soon as what it needs is done
+    done: set[str] = {STORY}
+    outs: dict[str, list[StageOutcome | None]] = {}
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=s.deepflix_workers, thread_name_prefix="stage") as pool:
+        running: dict[Future[StageOutcome], tuple[StageSpec, int]] = {}
+
+        def finish_stage(st: StageSpec) -> None:
+            done.add(st.name)
+            parts.put(st.name, outs[st.name])
+            keys[st.name] = [oc.key if oc else None for oc in outs[st.name]]
+
+        def submit_ready() -> None:
+            progressed = True
+            while progressed:  # a stage with no rows (no characters) is done at once, which may free others
+                progressed = False
+                for st in plan:
+                    if st.name in done or st.name in outs or not set(st.needs) <= done:
+                        continue
+                    n = st.count(story)
+                    outs[st.name] = [None] * n
+                    tally.start(st.name)
+                    emit(StageEvent(st.name, "start", total=n))
+                    for i in range(n):
+                        running[pool.submit(run, st, i, st.build(parts, i))] = (st, i)
+                    if n == 0:
+                        finish_stage(st)
+                        progressed = True
+
+        submit_ready()
+        while running:
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                st, i = running.pop(fut)
+                exc = fut.exception()
+                if exc is not None:  # what finished is in the store already: a rerun resumes from it
+                    for other in running:
+                        other.cancel()
+                    emit(StageEvent(st.name, "failed", index=i, message=str(exc)[:200]))
+                    raise exc
+                oc = fut.result()
+                with lock:
+                    outs[st.name][i] = oc
+                    tally.note(st.name, oc)
+                n = len(outs[st.name])
+                emit(StageEvent(st.name, "cached" if oc.cached else "done", index=i if st.per != "film" else None,
+                                total=n, seconds=oc.seconds))
+                if all(o is not None for o in outs[st.name]):
+                    finish_stage(st)
+            submit_ready()
+
+    final = parts.outcome(FINAL)
+    story_out = timed_story(story, parts.slots)
+    record = film_record(plan, final, providers, keys)
+    extra = {"stage_seconds": {k: round(v, 3) for k, v in tally.seconds.items()},
+             # per stage: how many results were made and how many came from the cache
+             "stages": {"made": tally.computed, "cached": tally.cached}}
+    files = export(store, record, story_out, out_dir, extra)
+    return FilmResult(story=story_out, out_dir=out_dir, files=files, stage_seconds=tally.seconds,
+                      cached=tally.cached, computed=tally.computed, keys=record["artifacts"])

@@ -1,0 +1,21 @@
+"""Everything about a film that is not the story."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import Aspect, GenerationParams, Resolution
+
+
+class FilmOptions(BaseModel):
+    """The look and the providers of one film (stored with a job, hashed into nothing:
+    each stage's request carries exactly the parts of it that stage depends on)."""
+
+    model_config = ConfigDict(extra="forbid")
+    aspect: Aspect = "16:9"
+    resolution: Resolution = "1080p"
+    fps: int = 30
+    params: GenerationParams = Field(default_factory=GenerationParams)
+    loudness_lufs: float = -16.0
+    burn_subtitles: bool = True
+    providers: dict[str, str] = Field(default_factory=dict)  # stage -> provider name
