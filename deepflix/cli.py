@@ -82,6 +82,21 @@ class _Bars:
         self.p.update(task, completed=c[0], status=f"{status} · {took:.1f}s" + (f" · {ev.message}" if ev.message else ""))
 
 
+def _portraits(specs: list[str]) -> dict[str, object]:
+    """--cast NAME=FILE, checked and stored before any work."""
+    from .film.uploads import import_portrait, read_portrait_file
+    from .storage import open_store
+
+    out: dict[str, object] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise InvalidInput(f"--cast takes NAME=FILE (e.g. --cast \"Nadia=nadia.png\"); got {spec!r}")
+        out[name.strip()] = import_portrait(open_store(), read_portrait_file(Path(path.strip())),
+                                            what=f"the portrait of {name.strip()!r}")
+    return out
+
+
 @app.command("make")
 def make(
     prompt: Annotated[Optional[str], typer.Argument(help="What the film is about.")] = None,
@@ -98,6 +113,7 @@ def make(
     speech_provider: Annotated[Optional[str], typer.Option(help="Speech provider.")] = None,
     score_provider: Annotated[Optional[str], typer.Option(help="Music provider.")] = None,
     no_burn: Annotated[bool, typer.Option("--no-burn-subtitles", help="Soft subtitles only.")] = False,
+    cast: Annotated[Optional[list[str]], typer.Option("--cast", help="NAME=portrait.png: a character's portrait, used instead of drawing one (repeatable).")] = None,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -129,6 +145,7 @@ def make(
         burn_subtitles=not no_burn,
         providers=chosen,
     )
+    portraits = _portraits(cast or [])
     t0 = time.perf_counter()
     progress = Progress(
         TextColumn("[bold]{task.description:<9}"),
@@ -140,7 +157,8 @@ def make(
         transient=False,
     )
     with progress:
-        result = make_film(request, story=story, opts=opts, out_dir=out_dir, force=force, on_event=_Bars(progress))
+        result = make_film(request, story=story, opts=opts, out_dir=out_dir, force=force, on_event=_Bars(progress),
+                           portraits=portraits)
     total = time.perf_counter() - t0
 
     table = Table(title=f"“{result.story.title}” — {len(result.story.scenes)} scenes, {sum(s.duration for s in result.story.scenes):.1f} s", show_edge=False)

@@ -111,6 +111,8 @@ class CharacterSheet(_Model):
 class Character(CharacterSheet):
     role: str = "supporting"
     voice: Voice = Field(default_factory=Voice)
+    # a portrait the user brought (an image in the store): the cast stage uses it instead of drawing one
+    portrait: ArtifactRef | None = Field(None, exclude_if=lambda v: v is None)
 
     def sheet(self) -> CharacterSheet:
         return CharacterSheet(**self.model_dump(include=set(CharacterSheet.model_fields)))
@@ -222,6 +224,29 @@ class PictureRequest(_Model):
     height: int = Field(ge=64, le=4096)
     params: GenerationParams = Field(default_factory=GenerationParams)
     scene_index: int = 0
+    # the portraits of the characters present, in their order, for providers that condition on them
+    # (left out of the request, and so of its key, for those that draw from the sheets alone)
+    references: list[ArtifactRef] = Field(default_factory=list, exclude_if=lambda v: not v)
+
+
+class PortraitRequest(_Model):
+    """One character's portrait sheet (the cast stage): a full figure and a face close-up on a
+    plain background, from the visual traits alone, so editing narration never redraws it."""
+
+    character: CharacterSheet
+    genre: Genre
+    width: int = Field(768, ge=64, le=4096)
+    height: int = Field(512, ge=64, le=4096)
+    params: GenerationParams = Field(default_factory=GenerationParams)  # the seed is the character's own
+    source: ArtifactRef | None = Field(None, exclude_if=lambda v: v is None)  # a portrait the user brought
+
+
+class PortraitResult(_Model):
+    image: str  # the sheet: full figure and face
+    face: str  # the face close-up alone (what identity-conditioning models take)
+    width: int
+    height: int
+    user: bool = False  # the user's own picture
 
 
 class SpeechLine(_Model):

@@ -111,7 +111,18 @@ def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
 
     chosen = chosen or {}
     s = config.settings
-    return {st: get_provider_class(st, chosen.get(st) or s.provider_for(st)).provider_id for st in stages()}
+    out: dict[str, str] = {}
+    for spec in sorted(current_plan(), key=lambda sp: sp.follows is not None):  # the followed ones first
+        name = chosen.get(spec.name) or s.provider_for(spec.name)
+        if name is None and spec.follows and out.get(spec.follows) in providers(spec.name):
+            name = out[spec.follows]  # the cast is drawn by the film's picture provider, when it can
+        out[spec.name] = get_provider_class(spec.name, name).provider_id
+    return {st: out[st] for st in stages()}
+
+
+def supports_references(providers_: dict[str, str]) -> bool:
+    """Whether a film's picture provider conditions its scenes on the cast's portraits."""
+    return bool(getattr(get_provider_class("picture", providers_.get("picture")), "supports_references", False))
 
 
 def get_provider(stage: str, name: str | None = None, options: dict[str, Any] | None = None) -> Provider:

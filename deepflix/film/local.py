@@ -19,8 +19,8 @@ from typing import Any
 
 from ..core import config
 from ..errors import InvalidInput
-from ..models import Story, StoryRequest, slug
-from ..plugins import resolve_providers
+from ..models import ArtifactRef, Story, StoryRequest, slug
+from ..plugins import resolve_providers, supports_references
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore, open_store
 from .manifest import export, film_record
@@ -71,11 +71,46 @@ def load_story_file(path: Path) -> Story:
         raise InvalidInput(f"story file {path} is not valid JSON: {exc}") from exc
     if isinstance(data, dict) and "story" in data and "scenes" not in data:
         data = data["story"]  # a film.json manifest works too
+    if isinstance(data, dict):
+        _import_portrait_paths(data, Path(path).parent)
     try:
         return Story.model_validate(data)
     except Exception as exc:
         first = str(exc).splitlines()
         raise InvalidInput(f"story file {path} is not a valid story: {' '.join(first[:3])}") from exc
+
+
+def _import_portrait_paths(data: dict[str, Any], base: Path) -> None:
+    """A character's ``portrait`` given as a file path (relative to the story file) is
+    brought into the store and replaced by its reference."""
+    from .uploads import import_portrait, read_portrait_file
+
+    for ch in data.get("characters") or []:
+        if isinstance(ch, dict) and isinstance(ch.get("portrait"), str):
+            p = Path(ch["portrait"]).expanduser()
+            p = p if p.is_absolute() else base / p
+            ch["portrait"] = import_portrait(open_store(), read_portrait_file(p),
+                                             what=f"the portrait of {ch.get('name') or ch.get('id')!r}").model_dump()
+
+
+def with_portraits(story: Story, portraits: dict[str, ArtifactRef]) -> Story:
+    """The story with the user's portraits given to the characters they name (by name or id)."""
+    if not portraits:
+        return story
+    by_name = {k.strip().lower(): v for k, v in portraits.items()}
+    chars, used = [], set()
+    for ch in story.characters:
+        for label in (ch.name.lower(), ch.id.lower()):
+            if label in by_name:
+                ch = ch.model_copy(update={"portrait": by_name[label]})
+                used.add(label)
+                break
+        chars.append(ch)
+    unknown = sorted(set(by_name) - used)
+    if unknown:
+        names = ", ".join(c.name for c in story.characters) or "nobody"
+        raise InvalidInput(f"--cast names {', '.join(unknown)}, who is not in the story; its cast: {names}")
+    return story.model_copy(update={"characters": chars})
 
 
 class _Tally:
@@ -105,8 +140,10 @@ def make_film(
     force: bool = False,
     store: ArtifactStore | None = None,
     on_event: Callable[[StageEvent], None] | None = None,
+    portraits: dict[str, ArtifactRef] | None = None,
 ) -> FilmResult:
-    """Make (or remake from the cache) one film in this process."""
+    """Make (or remake from the cache) one film in this process. ``portraits``: the
+    user's own portraits of characters, by name or id (the cast stage takes them as they are)."""
     plan = current()
     opts = opts or FilmOptions()
     s = config.settings
@@ -114,7 +151,8 @@ def make_film(
     emit = on_event or (lambda ev: None)
     providers = resolve_providers(opts.providers)
     retries = s.deepflix_retries
-    parts = FilmParts(opts, providers, story=story, story_request=request)
+    parts = FilmParts(opts, providers, story=story, story_request=request,
+                      picture_references=supports_references(providers))
     tally = _Tally()
     keys: dict[str, list[str | None]] = {}
 
@@ -137,6 +175,8 @@ def make_film(
     else:
         emit(StageEvent(STORY, "cached", message="from file"))
         tally.note(STORY, None)
+    if portraits:
+        parts.set_story(with_portraits(parts.story, portraits))
     story = parts.story
     out_dir = check_out_dir(out_dir or Path("films") / slug(story.title))
 

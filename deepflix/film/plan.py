@@ -8,9 +8,9 @@ retries), the API's progress, the queue board and the metrics all read
 ``PLAN``; nothing else lists stages. A test (or a plugin package) may extend it
 with ``PLAN.extended(...)``.
 
-    story ─┬─► speech ×scene ──┬─► score ─────────────┐
-           │                   │                      ├─► cut
-           └─► picture ×scene ─┴─► segment ×scene ────┘
+    story ─┬─► speech ×scene ──────────────┬─► score ─────────────┐
+           │                               │                      ├─► cut
+           └─► cast ×character ─► picture ×scene ─► segment ×scene ┘
 """
 
 from __future__ import annotations
@@ -22,7 +22,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..models import CutResult, PictureResult, ScoreResult, SegmentResult, SpeechResult, Story, StoryRequest
+from ..models import (
+    CutResult,
+    PictureResult,
+    PortraitResult,
+    ScoreResult,
+    SegmentResult,
+    SpeechResult,
+    Story,
+    StoryRequest,
+)
 from .options import FilmOptions
 from .requests import (
     Layout,
@@ -30,6 +39,7 @@ from .requests import (
     cut_request,
     layout,
     picture_request,
+    portrait_request,
     score_request,
     segment_requests,
     speech_request,
@@ -59,8 +69,12 @@ class FilmParts:
         story: Story | None = None,
         story_request: StoryRequest | None = None,
         load: Callable[[str], list[Any]] | None = None,
+        picture_references: bool = False,
     ) -> None:
         self.opts, self.providers = opts, providers
+        # whether the film's picture provider conditions scenes on the cast's portraits
+        # (the runners ask the provider: this layer knows no providers)
+        self.picture_references = picture_references
         self._story, self.story_request = story, story_request
         self._load = load or (lambda stage: [])
         self._outcomes: dict[str, list[Any]] = {}
@@ -117,6 +131,14 @@ class FilmParts:
                                   self.scene_outcomes("speech"), cues, self.opts, self.providers)
         return self._layout
 
+    def references(self, i: int) -> list[Any]:
+        """Scene i's references: the portraits of the characters in it, in their order."""
+        if not self.picture_references:
+            return []
+        cast = self.outcomes("cast")
+        index = {c.id: n for n, c in enumerate(self.story.characters)}
+        return [cast[index[cid]].ref(cast[index[cid]].result.image) for cid in self.story.scenes[i].characters]
+
     def segment_request(self, i: int) -> Any:
         if self._segments is None:
             self._segments = segment_requests(self.layout, self.opts)
@@ -138,6 +160,7 @@ class StageSpec:
     label: str  # for people: progress bars, the film page, the board
     artifact: str  # its keys' name in a film's manifest
     time_limit: float = 600.0  # s; DEEPFLIX_TIME_LIMIT_<NAME> overrides it
+    follows: str | None = None  # its provider defaults to the one chosen for that stage, when it has one
 
     def count(self, story: Story | None, n_scenes: int = 1) -> int:
         """How many rows of this stage a film has."""
@@ -162,12 +185,22 @@ def _story_request(parts: FilmParts, i: int) -> BaseModel:
 
 STORY, FINAL = "story", "cut"
 
+def _picture(parts: FilmParts, i: int) -> BaseModel:
+    req = picture_request(parts.story, i, parts.opts)
+    refs = parts.references(i)
+    return req.model_copy(update={"references": refs}) if refs else req
+
+
 STAGES: tuple[StageSpec, ...] = (
     StageSpec("story", "film", (), "cpu", Story, _story_request, "builtin/planner", "Story", "story"),
+    # a portrait of every character, made once by the picture provider, the reference of every scene
+    StageSpec("cast", "character", ("story",), "gpu", PortraitResult,
+              lambda p, i: portrait_request(p.story, i, p.opts), "builtin/illustrator", "Cast", "cast",
+              follows="picture"),
     # speech before pictures: it decides the timeline, and the score waits on it alone
     StageSpec("speech", "scene", ("story",), "cpu", SpeechResult, lambda p, i: speech_request(p.story, i),
               "piper/joe", "Voices", "speech"),
-    StageSpec("picture", "scene", ("story",), "gpu", PictureResult, lambda p, i: picture_request(p.story, i, p.opts),
+    StageSpec("picture", "scene", ("cast",), "gpu", PictureResult, _picture,
               "builtin/illustrator", "Pictures", "pictures", time_limit=900.0),
     StageSpec("score", "film", ("speech",), "cpu", ScoreResult, lambda p, i: score_request(p.story, p.slots),
               "builtin/composer", "Music", "score"),

@@ -25,6 +25,7 @@ from ..models import (
     NextScene,
     PictureRequest,
     PictureResult,
+    PortraitRequest,
     Resolution,
     ScoreCue,
     ScoreRequest,
@@ -74,6 +75,20 @@ def picture_request(story: Story, i: int, opts: FilmOptions) -> PictureRequest:
         params=params,
         scene_index=i,
     )
+
+
+def character_seed(story: Story, i: int, base: int) -> int:
+    """A character's own seed: stable for their id, so adding a character never redraws another."""
+    h = int(hashlib.sha256(f"{story.characters[i].id}".encode()).hexdigest()[:8], 16)
+    return (base + h) % 2**32
+
+
+def portrait_request(story: Story, i: int, opts: FilmOptions) -> PortraitRequest:
+    """Character i's portrait sheet: their visual traits alone (and the user's picture, if they brought one)."""
+    ch = story.characters[i]
+    seed = character_seed(story, i, opts.params.seed if opts.params.seed else story.seed)
+    return PortraitRequest(character=ch.sheet(), genre=story.genre, params=opts.params.model_copy(update={"seed": seed}),
+                           source=ch.portrait)
 
 
 def speech_request(story: Story, i: int) -> SpeechRequest:

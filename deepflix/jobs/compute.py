@@ -17,6 +17,7 @@ from ..film.options import FilmOptions
 from ..film.plan import FINAL, STORY, FilmParts, current
 from ..film.requests import timed_story
 from ..models import Story, StoryRequest
+from ..plugins import supports_references
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore
 from .state import Done, Job
@@ -44,7 +45,8 @@ def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
 
     story = Story.model_validate(job.story) if job.story is not None else None
     sreq = StoryRequest.model_validate(job.request["story"]) if job.stage == STORY else None
-    return FilmParts(opts, providers, story=story, story_request=sreq, load=load)
+    return FilmParts(opts, providers, story=story, story_request=sreq, load=load,
+                     picture_references=supports_references(providers))
 
 
 def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None) -> Done:

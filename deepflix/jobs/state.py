@@ -68,6 +68,8 @@ def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = 
         st.cached, st.provider, st.finished_at = True, "story file", utcnow()
         session.add(st)
         _story_done(session, movie, story)
+        session.flush()
+        advance(session, movie)  # a stage that needs one with no rows (a story without characters) is ready now
     session.flush()
     dispatch(session)
     return movie

@@ -24,13 +24,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..hookspecs import hookimpl
-from ..models import PictureRequest, PictureResult
+from ..models import PictureRequest, PictureResult, PortraitRequest, PortraitResult
 from ..provider import StageContext
 from ..waterside import water_of
 from . import landscapes, places
 from . import raster as R
 from .appearance import appearance_for, build_for
-from .base import PictureProvider
+from .base import PictureProvider, PortraitProvider
 from .figures import FigureLight, draw_figure, draw_shadow, layout
 from .palette import make_look, noise_rng
 from .scenery import (
@@ -189,6 +189,24 @@ class Illustrator(PictureProvider):
                              figure_boxes=pic.figure_boxes)
 
 
+class IllustratorPortrait(PortraitProvider):
+    """The cast stage offline: the character drawn exactly as every scene draws them
+    (the illustrator's portrait is its figure), full length and face."""
+
+    provider_id = "builtin/illustrator"
+    version = "1"
+
+    def portrait(self, request: PortraitRequest, ctx: StageContext) -> PortraitResult:
+        from .portrait import draw_portrait
+
+        return draw_portrait(request, Path(ctx.out_dir))
+
+
 @hookimpl
 def register_picture_providers(register):  # type: ignore[no-untyped-def]
     register(Illustrator)
+
+
+@hookimpl
+def register_providers(register):  # type: ignore[no-untyped-def]
+    register(IllustratorPortrait)

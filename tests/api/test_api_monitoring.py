@@ -11,6 +11,8 @@ import pytest
 from conftest import Gateway, make_gateway
 from sqlalchemy import update
 
+from deepflix.film.plan import PLAN
+
 
 @pytest.fixture(scope="module")
 def mgw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
@@ -36,7 +38,7 @@ def test_health_is_ready_with_database_broker_and_storage(mgw: Gateway) -> None:
     assert body["ok"] and body["database"]["ok"] and body["broker"]["ok"] and body["storage"]["ok"]
     assert body["broker"]["detail"] == "redis (embedded)"
     assert body["database"]["detail"].startswith("schema ")
-    for stage in ("story", "picture", "speech", "score", "segment", "cut"):
+    for stage in PLAN.names:
         assert "provider" in body["providers"][stage]
 
 

@@ -7,6 +7,8 @@ import pytest
 from conftest import Gateway
 from fastapi.testclient import TestClient
 
+from deepflix.film.plan import PLAN
+
 STORY = {"genre": "noir", "prompt": "a detective and a lost umbrella", "num_scenes": 2, "seed": 3}
 
 
@@ -26,7 +28,7 @@ def test_gateway_health_reports_each_provider(gw: Gateway) -> None:
     body = gw.client.get("/api/health").json()
     assert body["database"]["ok"] and body["storage"]["ok"]
     assert not body["broker"]["ok"] and "REDIS_URL" in body["broker"]["detail"]  # no Redis in this module
-    assert set(body["providers"]) == {"story", "picture", "speech", "score", "segment", "cut"}
+    assert set(body["providers"]) == set(PLAN.names)
     assert all("ok" in p for p in body["providers"].values())
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from deepflix.film.plan import PLAN
 from deepflix.models import SubtitleCue
 from deepflix.subtitles import check_rules
 from deepflix.video.probe import ffmpeg_exe, first_pts, mp4_layout, probe
@@ -127,7 +128,7 @@ def test_same_command_again_reuses_every_stage(film: dict, env: dict[str, str]) 
     assert proc.returncode == 0, proc.stderr[-2000:]
     after = json.loads((out / "film.json").read_text())
     assert after["stages"]["made"] == {}
-    assert set(after["stages"]["cached"]) == {"story", "picture", "speech", "score", "segment", "cut"}
+    assert set(after["stages"]["cached"]) == set(PLAN.names)
     assert after["artifacts"] == before["artifacts"]
     assert "cached" in proc.stderr  # the progress says so
     assert took < 0.2 * film["seconds"], f"cached run {took:.1f}s vs first {film['seconds']:.1f}s"

@@ -58,7 +58,9 @@ def storm(n_scenes: int, owner: str = "fan") -> None:
         rows = {(st.name, st.scene): st for st in s.scalars(select(Stage).where(Stage.movie_id == mid))}
     # one fan-in per group of the plan: the score once every speech is done, the segments once
     # every picture and speech is done; each exactly once however many finish together
-    assert sorted((f.data["ready"], f.data["count"]) for f in fan) == [(["score"], 1), (["segment"], n_scenes)]
+    # (the pictures' own fan-in, on a cast of nobody, happened at submission)
+    assert sorted((f.data["ready"], f.data["count"]) for f in fan) == [
+        (["picture"], n_scenes), (["score"], 1), (["segment"], n_scenes)]
     assert rows[("score", None)].status == "queued" and rows[("cut", None)].status == "waiting"
     assert all(rows[("segment", i)].status == "queued" for i in range(n_scenes))
     sent = [m.args[1] for m in live_messages(get_broker()) if m.args[0] == mid]

@@ -38,12 +38,14 @@ def test_film_matches_make_film(jobs_env: JobsEnv, inproc_worker: object) -> Non
     assert m.story == ref.story.model_dump(mode="json")  # the timed story, as film.json has it
     ev = kinds(mid)
     assert ev[0] == "submitted" and ev[-1] == "movie_done"
-    assert ev.count("fan_in") == 3  # the score, the segments, the cut
+    assert ev.count("fan_in") == 4  # the pictures (after the cast), the score, the segments, the cut
     assert sorted((s.name, s.scene) for s in m.stages if s.status == "succeeded") == sorted(
-        [("story", None), ("score", None), ("cut", None)] + [(n, i) for n in ("picture", "speech", "segment") for i in (0, 1)])
+        [("story", None), ("score", None), ("cut", None)] + [(n, i) for n in ("picture", "speech", "segment") for i in (0, 1)]
+        + [("cast", i) for i in range(len(m.story["characters"]))])
     with read_session() as s:
         view = service.movie_view(m, service.stages_of(s, mid))
-    assert view["progress"] == {"done": 9, "total": 9, "fraction": 1.0}
+    n_rows = 9 + len(m.story["characters"])
+    assert view["progress"] == {"done": n_rows, "total": n_rows, "fraction": 1.0}
 
 
 def test_someone_elses_movie_is_not_found(jobs_env: JobsEnv) -> None:
