@@ -134,6 +134,11 @@ def make(
         request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed)  # type: ignore[arg-type]
     _choice("--aspect", aspect, ("16:9", "9:16", "1:1"))
     _choice("--resolution", resolution, ("360p", "480p", "720p", "1080p", "2160p"))
+    portraits = _portraits(cast or [])
+    if story is not None and portraits:  # names checked before any work when the story is known
+        from .film.local import with_portraits
+
+        story, portraits = with_portraits(story, portraits), {}  # type: ignore[arg-type]
     if out_dir is not None:
         check_out_dir(out_dir)
     chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider), ("score", score_provider)) if v}
@@ -145,7 +150,6 @@ def make(
         burn_subtitles=not no_burn,
         providers=chosen,
     )
-    portraits = _portraits(cast or [])
     t0 = time.perf_counter()
     progress = Progress(
         TextColumn("[bold]{task.description:<9}"),
