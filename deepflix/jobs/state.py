@@ -94,6 +94,9 @@ def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
     add_event(session, movie.id, "story", stage="story", message=movie.title or "", data={"scenes": n})
 
 
+fan_out = _story_done  # the rows of a written story (jobs/cast.py renders a film again with it)
+
+
 def _webhook(session: Session, movie: Movie) -> None:
     if movie.webhook_url:
         from .webhook import message

@@ -91,6 +91,23 @@ class FakePicture(PictureProvider):
         return PictureResult(image="picture.png", width=request.width, height=request.height)
 
 
+class RefPicture(FakePicture):
+    """Conditions on the cast's portraits (as ComfyUI's reference workflows do): the picture's
+    colour comes from the request and the bytes of every reference it was given."""
+
+    provider_id = "jobstest/ref-picture"
+    supports_references = True
+
+    def generate(self, request: PictureRequest, ctx):  # type: ignore[no-untyped-def]
+        _enter("picture", request.scene_index)
+        d = hashlib.sha256(_digest(request.model_dump(mode="json")) +
+                           b"".join(ctx.path(ref).read_bytes() for ref in request.references)).digest()
+        img = np.zeros((request.height, request.width, 3), np.uint8)
+        img[:] = (d[0], d[1], d[2])
+        cv2.imwrite(str(ctx.out_dir / "picture.png"), img)
+        return PictureResult(image="picture.png", width=request.width, height=request.height)
+
+
 class FlakyPicture(FakePicture):
     """Fails transiently the first JOBSTEST_FLAKY times in this process."""
 
@@ -185,6 +202,7 @@ def register_story_providers(register):  # type: ignore[no-untyped-def]
 @hookimpl
 def register_picture_providers(register):  # type: ignore[no-untyped-def]
     register(FakePicture)
+    register(RefPicture)
     register(FlakyPicture)
     register(KillerPicture)
 
