@@ -98,6 +98,7 @@ def make(
     speech_provider: Annotated[Optional[str], typer.Option(help="Speech provider.")] = None,
     score_provider: Annotated[Optional[str], typer.Option(help="Music provider.")] = None,
     no_burn: Annotated[bool, typer.Option("--no-burn-subtitles", help="Soft subtitles only.")] = False,
+    review: Annotated[bool, typer.Option("--review", help="Stop after the story: edit it, then continue with --story.")] = False,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -129,6 +130,16 @@ def make(
         burn_subtitles=not no_burn,
         providers=chosen,
     )
+    if review:  # review before render: the story only, and the command that makes the rest
+        if request is None:
+            raise InvalidInput("--review stops after the story, and --story gives one already: leave one of them out")
+        from .film.local import make_story
+
+        path = make_story(request, opts=opts, out_dir=out_dir, force=force)
+        look = "".join(f" --{k} {v}" for k, v, d in (("aspect", aspect, "16:9"), ("resolution", resolution, "1080p")) if v != d)
+        out.print(f"story: {path}", soft_wrap=True)
+        out.print(f"read and edit it, then continue with: deepflix make --story {path}{look}", soft_wrap=True)
+        return
     t0 = time.perf_counter()
     progress = Progress(
         TextColumn("[bold]{task.description:<9}"),
