@@ -185,7 +185,8 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
     for s in movie["stages"]:
         if s["name"] == "picture" and s["status"] == "succeeded" and s["scene"] is not None:
             artifacts[f"picture_{s['scene']}"] = links.signed(
-                f"{u.self}/scenes/{s['scene']}/picture", movie["id"], f"picture:{s['scene']}", movie["owner"])
+                f"{u.self}/scenes/{s['scene']}/picture", movie["id"], f"picture:{s['scene']}", movie["owner"]
+            ) + f"&v={str(s['artifact_key'] or '')[:12]}"  # a redrawn picture gets a new address (no stale cache)
     return MoviePublic(
         id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie), movie["story"]),
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],

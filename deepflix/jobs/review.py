@@ -38,17 +38,12 @@ MAX_VERSIONS = 50  # the oldest edits are dropped past this (the first, as writt
 
 
 def held_after(point: str) -> list[str]:
-    """The stages a film reviewed at ``point`` holds back: all but that stage and what it needs."""
+    """The stages a film reviewed at ``point`` holds back: those the plan declares after
+    it (so "pictures" has its voices too: the plan runs speech first, it sets the timeline)."""
     if point not in REVIEW_POINTS:
         raise JobStateError(f"review must be one of {', '.join(REVIEW_POINTS)}; got {point!r}")
-    plan = current()
-    keep, todo = set(), [REVIEW_POINTS[point]]
-    while todo:
-        name = todo.pop()
-        if name not in keep:
-            keep.add(name)
-            todo += list(plan[name].needs)
-    return [st.name for st in plan if st.name not in keep]
+    names = list(current().names)
+    return names[names.index(REVIEW_POINTS[point]) + 1:]
 
 
 def _editable(session: Session, movie_id: str, owner: str) -> Movie:
@@ -247,7 +242,8 @@ def summary(rows: list[dict[str, Any]]) -> str:
     if not counts:
         return "nothing: every stage is in the cache"
     plan, parts = current(), []
-    for st in plan:
+    # counted rows first (voices, pictures, encodes), then the film's own stages, each in plan order
+    for st in sorted(plan, key=lambda st: st.per == "film"):
         k = counts.get(st.name)
         if not k:
             continue
