@@ -24,6 +24,7 @@ function field(id, label, value, { multiline = false, attrs = {} } = {}) {
   const input = multiline
     ? h("textarea", { id, rows: 2, ...attrs }, value || "")
     : h("input", { id, type: "text", value: value ?? "", ...attrs });
+  if (multiline) input.rows = String(value || "").length > 90 ? 3 : 2;
   return h("div", { class: "field" }, h("label", { for: id }, label), input);
 }
 
@@ -81,8 +82,8 @@ function showError(msg) {
 }
 
 async function save() {
-  const btn = $("#save-btn");
-  btn.disabled = true;
+  const buttons = [$("#save-btn"), $("#save-btn-end")];
+  buttons.forEach((b) => { b.disabled = true; });
   try {
     await api(`${path()}/story`, { method: "PUT", body: { story: collect(), note: "edited on the film page" } });
     dirty = false;
@@ -93,7 +94,7 @@ async function save() {
   } catch (err) {
     showError(`The edits were not saved: ${err.message}`);
   } finally {
-    btn.disabled = false;
+    buttons.forEach((b) => { b.disabled = false; });
   }
 }
 
