@@ -15,10 +15,10 @@ from ...models import MAX_SCENES, Story, Voice
 from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write
 from ..schemas import MAX_SEED, MoviePublic
-from .movies import CONFLICT, MOVIE_ERRORS, _check_concurrency
+from .movies import BAD_BODY, CONFLICT, MOVIE_ERRORS, _check_concurrency
 
 router = APIRouter(prefix="/api/movies", tags=["review"])
-ERRORS = {**MOVIE_ERRORS, **CONFLICT}
+ERRORS = {**MOVIE_ERRORS, **CONFLICT, **BAD_BODY}
 
 
 class StoryVersion(BaseModel):
