@@ -117,5 +117,5 @@ def test_edit_redraw_and_render_only_what_changed(gateway: Gateway, browser: Any
     assert "someone had held it" in " ".join(srt.split())
     # the page shows the new film and offers the next round of edits
     page.wait_for_function("() => /nothing/.test(document.querySelector('#render-btn').textContent)")
-    assert console.errors == [] and small_console.errors == []
+    assert console.errors == [] and small_console.errors == [], (console.errors, small_console.errors)
     ctx.close()
