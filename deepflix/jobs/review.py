@@ -181,7 +181,7 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
         keys = (previous or {}).get(name) or []
         key = keys[i] if i < len(keys) else None
         stored = store.load_result(key) if key else None
-        if stored is None:
+        if stored is None or key is None:
             return None
         return StageOutcome(name, key, plan[name].result.model_validate(stored["result"]), True, 0.0, "")
 
@@ -229,7 +229,7 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
             outs[st.name].append(oc)
             stale[st.name].append(None if oc else old(st.name, i))
             if oc is None:
-                roots.setdefault(st.name, row["after"] or st.name)
+                roots.setdefault(st.name, str(row["after"] or st.name))
     return {"rows": rows, "summary": summary(rows)}
 
 

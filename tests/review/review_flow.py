@@ -11,7 +11,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from web_harness import Gateway  # noqa: E402
+from web_harness import Gateway
 
 
 def wait_status(gw: Gateway, user: str, movie_id: str, want: str, seconds: float = 240.0) -> dict[str, Any]:

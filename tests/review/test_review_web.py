@@ -18,7 +18,16 @@ from typing import Any
 import httpx
 import pytest
 from review_flow import last_render
-from web_harness import CHROMIUM, Console, Gateway, axe_violations, explained, no_horizontal_scroll, sign_in, start_gateway
+from web_harness import (
+    CHROMIUM,
+    Console,
+    Gateway,
+    axe_violations,
+    explained,
+    no_horizontal_scroll,
+    sign_in,
+    start_gateway,
+)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent: apt-get install -y chromium")
 

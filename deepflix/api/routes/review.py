@@ -18,7 +18,7 @@ from ..schemas import MAX_SEED, MoviePublic
 from .movies import BAD_BODY, CONFLICT, MOVIE_ERRORS, _check_concurrency
 
 router = APIRouter(prefix="/api/movies", tags=["review"])
-ERRORS = {**MOVIE_ERRORS, **CONFLICT, **BAD_BODY}
+ERRORS: dict[int | str, dict[str, Any]] = {**MOVIE_ERRORS, **BAD_BODY, 409: dict(CONFLICT[409])}
 
 
 class StoryVersion(BaseModel):
@@ -158,10 +158,11 @@ async def put_voice(request: Request, movie: OwnedMovie, who: CurrentUser,
              summary="Redraw one scene's picture at the next render")
 async def redraw(request: Request, movie: OwnedMovie, who: CurrentUser,
                  scene: Annotated[int, Path(ge=0, lt=MAX_SCENES, description="Scene index, from 0.")],
-                 body: Annotated[Redraw, Body()] = Redraw()) -> dict[str, Any]:
+                 body: Annotated[Redraw | None, Body()] = None) -> dict[str, Any]:
     """A new seed for that scene alone (or the one given), or a changed description."""
     from ...jobs.review import redraw as do
 
+    body = body or Redraw()
     return await _edit(request, who, movie, "scene.redraw",  # type: ignore[no-any-return]
                        lambda ws: do(ws, who.user, movie["id"], scene, seed=body.seed,
                                      description=body.scene_description),
