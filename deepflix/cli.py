@@ -7,11 +7,17 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .errors import DeepFlixError, InvalidInput, UnknownProviderError
@@ -99,21 +105,22 @@ def _portraits(specs: list[str]) -> dict[str, object]:
 
 @app.command("make")
 def make(
-    prompt: Annotated[Optional[str], typer.Argument(help="What the film is about.")] = None,
+    prompt: Annotated[str | None, typer.Argument(help="What the film is about.")] = None,
     genre: Annotated[str, typer.Option("--genre", "-g", help="noir, sci-fi, fantasy, horror, comedy, romance, adventure, drama")] = "drama",
     scenes: Annotated[int, typer.Option("--scenes", "-n", help="Number of scenes (1-60).")] = 6,
     seed: Annotated[int, typer.Option(help="Same prompt + seed = same film.")] = 0,
     aspect: Annotated[str, typer.Option(help="16:9, 9:16 or 1:1")] = "16:9",
     resolution: Annotated[str, typer.Option(help="360p, 480p, 720p, 1080p or 2160p")] = "1080p",
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the film (default films/<title>).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the film (default films/<title>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo every stage, ignoring the cache.")] = False,
-    story_file: Annotated[Optional[Path], typer.Option("--story", help="Make the film of this story JSON (e.g. an edited story.json).")] = None,
-    story_provider: Annotated[Optional[str], typer.Option(help="Story provider (see `deepflix providers`).")] = None,
-    picture_provider: Annotated[Optional[str], typer.Option(help="Picture provider.")] = None,
-    speech_provider: Annotated[Optional[str], typer.Option(help="Speech provider.")] = None,
-    score_provider: Annotated[Optional[str], typer.Option(help="Music provider.")] = None,
+    story_file: Annotated[Path | None, typer.Option("--story", help="Make the film of this story JSON (e.g. an edited story.json).")] = None,
+    story_provider: Annotated[str | None, typer.Option(help="Story provider (see `deepflix providers`).")] = None,
+    picture_provider: Annotated[str | None, typer.Option(help="Picture provider.")] = None,
+    speech_provider: Annotated[str | None, typer.Option(help="Speech provider.")] = None,
+    score_provider: Annotated[str | None, typer.Option(help="Music provider.")] = None,
     no_burn: Annotated[bool, typer.Option("--no-burn-subtitles", help="Soft subtitles only.")] = False,
-    cast: Annotated[Optional[list[str]], typer.Option("--cast", help="NAME=portrait.png: a character's portrait, used instead of drawing one (repeatable).")] = None,
+    cast: Annotated[list[str] | None, typer.Option("--cast", help="NAME=portrait.png: a character's portrait, used instead of drawing one (repeatable).")] = None,
+    review: Annotated[bool, typer.Option("--review", help="Stop after the story: edit it, then continue with --story.")] = False,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -150,6 +157,16 @@ def make(
         burn_subtitles=not no_burn,
         providers=chosen,
     )
+    if review:  # review before render: the story only, and the command that makes the rest
+        if request is None:
+            raise InvalidInput("--review stops after the story, and --story gives one already: leave one of them out")
+        from .film.local import make_story
+
+        path = make_story(request, opts=opts, out_dir=out_dir, force=force)
+        look = "".join(f" --{k} {v}" for k, v, d in (("aspect", aspect, "16:9"), ("resolution", resolution, "1080p")) if v != d)
+        out.print(f"story: {path}", soft_wrap=True)
+        out.print(f"read and edit it, then continue with: deepflix make --story {path}{look}", soft_wrap=True)
+        return
     t0 = time.perf_counter()
     progress = Progress(
         TextColumn("[bold]{task.description:<9}"),
@@ -186,7 +203,8 @@ def make(
 @app.command("providers")
 def providers() -> None:
     """List the providers of every stage."""
-    from .plugins import configured_provider, providers as list_providers, stages
+    from .plugins import configured_provider, stages
+    from .plugins import providers as list_providers
 
     for st in stages():
         chosen = configured_provider(st)
@@ -199,7 +217,7 @@ def providers() -> None:
 @app.command("contact-sheet")
 def contact_sheet(
     film_dir: Annotated[Path, typer.Argument(help="A film folder (holds film.json).")],
-    output: Annotated[Optional[Path], typer.Option("--out", "-o", help="PNG to write (default FILM_DIR/contact_sheet.png).")] = None,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write (default FILM_DIR/contact_sheet.png).")] = None,
 ) -> None:
     """Write a contact sheet PNG of a film's pictures (its storyboard)."""
     from .picture.contact_sheet import contact_sheet_for_film

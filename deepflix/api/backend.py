@@ -24,7 +24,7 @@ from .schemas import MovieCreate, MoviePublic, MovieSummary, MovieUrls, StagePro
 
 log = logging.getLogger("deepflix.api")
 
-TERMINAL = ("succeeded", "failed", "cancelled")
+TERMINAL = ("succeeded", "failed", "cancelled", "awaiting_review")  # a progress stream ends at these
 ACTIVE = ("queued", "running")
 FILES = {"video": "video", "srt": "srt", "vtt": "vtt", "poster": "poster"}  # which -> CutResult field
 
@@ -99,7 +99,9 @@ def urls(movie_id: str, owner: str | None = None) -> MovieUrls:
 def finished_owner(movie: Movie | dict[str, Any]) -> str | None:
     """The owner, for signing media links, when the film is finished (else None)."""
     status, owner = (movie["status"], movie["owner"]) if isinstance(movie, dict) else (movie.status, movie.owner)
-    return str(owner) if status == "succeeded" else None
+    result = movie.get("result") if isinstance(movie, dict) else movie.result
+    # a film being re-rendered keeps its previous version's media until the new cut replaces them
+    return str(owner) if status == "succeeded" or result else None
 
 
 def _scenes(movie: Movie | dict[str, Any]) -> int:
@@ -177,13 +179,14 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
     done = sum(1 for s in movie["stages"] if s["status"] == "succeeded")
     u = urls(movie["id"], finished_owner(movie))
     artifacts: dict[str, str] = {}
-    if movie["status"] == "succeeded":
+    if movie["status"] == "succeeded" or movie.get("result"):  # (a re-render keeps the previous cut's files)
         artifacts = {"video": u.video, "subtitles_srt": u.subtitles_srt, "subtitles_vtt": u.subtitles_vtt,
                      "poster": u.poster}
     for s in movie["stages"]:
         if s["name"] == "picture" and s["status"] == "succeeded" and s["scene"] is not None:
             artifacts[f"picture_{s['scene']}"] = links.signed(
-                f"{u.self}/scenes/{s['scene']}/picture", movie["id"], f"picture:{s['scene']}", movie["owner"])
+                f"{u.self}/scenes/{s['scene']}/picture", movie["id"], f"picture:{s['scene']}", movie["owner"]
+            ) + f"&v={str(s['artifact_key'] or '')[:12]}"  # a redrawn picture gets a new address (no stale cache)
     return MoviePublic(
         id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie), movie["story"]),
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
@@ -380,7 +383,7 @@ def metrics_snapshot() -> dict[str, Any]:
     from .metrics import STAGE_BUCKETS
 
     with session() as s:
-        jobs = {status: 0 for status in ("queued", "running", "succeeded", "failed", "cancelled")}
+        jobs = {status: 0 for status in ("queued", "running", "awaiting_review", "succeeded", "failed", "cancelled")}
         jobs.update({st: int(n) for st, n in s.execute(select(Movie.status, func.count()).group_by(Movie.status))})
         stages = {(name, st): int(n) for name, st, n in
                   s.execute(select(Stage.name, Stage.status, func.count()).group_by(Stage.name, Stage.status))}

@@ -159,6 +159,7 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     from ..security.ratelimit import MemoryLimiter, RedisLimiter
     from . import backend
     from .routes import admin, events, health, media, movies, scenes
+    from .routes import review as review_routes  # review before render (jobs/review.py)
 
     s = settings or api_settings()
     metrics = Metrics(snapshot=backend.metrics_snapshot)
@@ -189,6 +190,7 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     app.include_router(events.router)
     app.include_router(media.router)
     app.include_router(scenes.router)
+    app.include_router(review_routes.router)
     app.include_router(admin.router)
     if s.deepflix_mount_stage_services:
         for _name, router in stage_routers():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..film.plan import PLAN
 from ..models import MAX_SCENES, Aspect, Genre, Resolution, Sampler
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]  # deepflix.db.models.MOVIE_STATUSES
+JobStatus = Literal["queued", "running", "awaiting_review", "succeeded", "failed", "cancelled"]  # deepflix.db.models.MOVIE_STATUSES
 Priority = Literal["high", "normal", "low"]
 StageName = Literal[PLAN.names]  # type: ignore[valid-type]  # the plan's stages, for the spec
 MAX_SEED = 2**32 - 1
@@ -38,6 +38,8 @@ class MovieCreate(BaseModel):
     providers: dict[StageName, str] = Field(
         default_factory=dict, description="Provider id per stage (the spec lists the installed ones); unset = the server's."
     )
+    review: Literal["story", "pictures"] | None = Field(
+        None, description="Stop after this stage (status awaiting_review) for edits; then POST .../render.")
     userId: str | None = Field(None, max_length=64, description="Ignored unless it differs from the key's user (then 422).")
 
     @field_validator("prompt", mode="before")

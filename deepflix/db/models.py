@@ -7,7 +7,8 @@ then ``cut`` once the score and every segment is done (the second fan-in).
 
 Stage status: waiting (inputs not done) -> ready (may run; not yet sent) ->
 queued (a message carries it) -> running -> succeeded | failed | cancelled.
-Movie status: queued | running | succeeded | failed | cancelled.
+Movie status: queued | running | awaiting_review | succeeded | failed | cancelled
+(awaiting_review: stopped at a review point, holding no worker; see jobs/review.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
 
-MOVIE_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+MOVIE_STATUSES = ("queued", "running", "awaiting_review", "succeeded", "failed", "cancelled")
 STAGE_STATUSES = ("waiting", "ready", "queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE_STAGE = ("ready", "queued", "running")  # work that is or will be in flight
 OPEN_STAGE = ("waiting", "ready", "queued", "running")
@@ -61,6 +62,9 @@ class Movie(Base):
     story: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the story; timed once the cut is done
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # artifact keys and file names of the film
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # review before render (jobs/review.py): stages held back until the owner renders, and the story's edits
+    hold: Mapped[list[str] | None] = mapped_column(JSON)
+    story_versions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

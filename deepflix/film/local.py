@@ -240,3 +240,19 @@ def make_film(
     files = export(store, record, story_out, out_dir, extra)
     return FilmResult(story=story_out, out_dir=out_dir, files=files, stage_seconds=tally.seconds,
                       cached=tally.cached, computed=tally.computed, keys=record["artifacts"])
+
+
+def make_story(request: StoryRequest, *, opts: FilmOptions | None = None, out_dir: Path | None = None,
+               force: bool = False, store: ArtifactStore | None = None) -> Path:
+    """Only the story (``deepflix make --review``): written to <out>/story.json for a
+    person to read and edit; ``make_film(story=...)`` then makes the rest."""
+    plan = current()
+    opts = opts or FilmOptions()
+    providers = resolve_providers(opts.providers)
+    parts = FilmParts(opts, providers, story_request=request)
+    oc = run_stage(STORY, plan[STORY].build(parts, 0), store=store or open_store(), provider=providers[STORY],
+                   force=force, retries=config.settings.deepflix_retries)
+    story: Story = oc.result
+    out = check_out_dir(out_dir or Path("films") / slug(story.title))
+    (out / "story.json").write_text(story.model_dump_json(indent=2))
+    return out / "story.json"

@@ -19,3 +19,5 @@ class FilmOptions(BaseModel):
     loudness_lufs: float = -16.0
     burn_subtitles: bool = True
     providers: dict[str, str] = Field(default_factory=dict)  # stage -> provider name
+    # a redrawn scene's own seed (review before render): only that scene's picture request changes
+    picture_seeds: dict[int, int] = Field(default_factory=dict)

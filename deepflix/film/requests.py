@@ -65,7 +65,8 @@ class Outcome:
 def picture_request(story: Story, i: int, opts: FilmOptions) -> PictureRequest:
     scene = story.scenes[i]
     width, height = frame_size(opts.aspect, opts.resolution)
-    params = opts.params.model_copy(update={"seed": opts.params.seed if opts.params.seed else story.seed})
+    seed = opts.picture_seeds.get(i) or (opts.params.seed if opts.params.seed else story.seed)
+    params = opts.params.model_copy(update={"seed": seed})
     return PictureRequest(
         scene=scene.visual(),
         characters=[story.character(cid).sheet() for cid in scene.characters],

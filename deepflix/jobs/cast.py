@@ -1,28 +1,23 @@
 """A film's cast, changed after it was made: a character's portrait replaced by the
-user's own, then the film rendered again from its stored work.
+user's own, saved as a new story version and rendered again (jobs/review.py).
 
-The re-render recreates the rows after the story from the plan and lets every
-stage run; each one whose request did not change is a cache hit, so only the
-replaced portrait, the pictures of the scenes that character is in, their
-segments and the cut are made again. The previous film's result (its media)
-stays the movie's until the new cut is done.
+The render lays the rows after the story out afresh and every stage goes
+through the cache, so only the replaced portrait, the pictures of the scenes
+that character is in, the segments that show them and the cut are made again.
+The previous film's media stay the movie's until the new cut is done.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from ..db.models import Stage
-from ..film.plan import STORY
+from ..errors import InvalidInput
 from ..models import ArtifactRef, Story
-from . import state
-from .dispatch import add_event, dispatch, lock_movie
-from .service import JobStateError, get_movie
-
-BUSY = ("queued", "running")
+from . import review
+from .dispatch import add_event
+from .service import get_movie
 
 
 def find_character(story: Story, who: str) -> int | None:
@@ -33,21 +28,14 @@ def find_character(story: Story, who: str) -> int | None:
     return None
 
 
-def set_portrait(session: Session, owner: str, movie_id: str, who: str, portrait: ArtifactRef) -> dict[str, Any] | None:
-    """Give a character of the owner's film the user's portrait and render the film again.
-    None: no such film of theirs. JobStateError: it is being made, or has no story yet.
-    InvalidInput: no such character."""
-    from ..errors import InvalidInput
-
-    movie = get_movie(session, owner, movie_id)
-    if movie is None:
+def set_portrait(session: Session, owner: str, movie_id: str, who: str, portrait: ArtifactRef,
+                 *, render: bool = True) -> dict[str, Any] | None:
+    """Give a character of the owner's film the user's portrait (and render the film again,
+    unless it is awaiting review). None: no such film of theirs. JobStateError: it is being
+    made, or has no story yet. InvalidInput: no such character."""
+    if get_movie(session, owner, movie_id) is None:
         return None
-    movie = lock_movie(session, movie_id)
-    assert movie is not None
-    if movie.status in BUSY:
-        raise JobStateError(f"the film is {movie.status}: replace a portrait once it has finished, or cancel it first")
-    if not movie.story:
-        raise JobStateError("the film has no story yet, so no cast")
+    movie = review._editable(session, movie_id, owner)
     story = Story.model_validate(movie.story)
     i = find_character(story, who)
     if i is None:
@@ -55,24 +43,10 @@ def set_portrait(session: Session, owner: str, movie_id: str, who: str, portrait
         raise InvalidInput(f"no character {who!r} in this film; its cast: {names}")
     chars = list(story.characters)
     chars[i] = chars[i].model_copy(update={"portrait": portrait})
-    story = story.model_copy(update={"characters": chars})
+    review.save_story(session, owner, movie_id, story.model_copy(update={"characters": chars}),
+                      note=f"portrait of {chars[i].name}")
     add_event(session, movie_id, "portrait_replaced", stage="cast", scene=i, message=chars[i].name,
               data={"key": portrait.key})
-    rerender(session, movie_id, story.model_dump(mode="json"))
+    if render and movie.status != "awaiting_review":
+        review.render(session, owner, movie_id)
     return {"character": chars[i].id, "name": chars[i].name, "portrait": portrait.model_dump()}
-
-
-def rerender(session: Session, movie_id: str, story: dict[str, Any]) -> None:
-    """Render a finished (or failed, or cancelled) film again from a changed story: the rows
-    after the story anew, all of them run, the unchanged ones come from the cache."""
-    movie = lock_movie(session, movie_id)
-    assert movie is not None
-    session.execute(delete(Stage).where(Stage.movie_id == movie_id, Stage.name != STORY)
-                    .execution_options(synchronize_session=False))
-    session.expire(movie, ["stages"])
-    movie.status, movie.error, movie.finished_at = "queued", None, None
-    state.fan_out(session, movie, story)
-    session.flush()
-    state.advance(session, movie)
-    add_event(session, movie_id, "movie_rerender")
-    dispatch(session)

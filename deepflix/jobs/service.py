@@ -75,11 +75,13 @@ def submit_movie(
     story: Story | dict[str, Any] | None = None,
     max_scenes: int | None = None,
     max_resolution: str | None = None,
+    review: str | None = None,
 ) -> Movie:
     """Queue a film. The fields are the seed's POST /api/movies body plus the look
     (aspect, resolution) and a priority tier; ``story`` skips the story stage
     (a story a person wrote or edited). ``max_scenes`` / ``max_resolution`` are
-    the caller's caps (the gateway passes the key's quota). Raises InvalidInput."""
+    the caller's caps (the gateway passes the key's quota); ``review`` ("story" or
+    "pictures") stops the film after that stage (jobs/review.py). Raises InvalidInput."""
     if not owner or len(owner) > 128:
         raise InvalidInput("owner must be 1-128 characters")
     if priority not in PRIORITIES:
@@ -110,6 +112,14 @@ def submit_movie(
     }
     movie = Movie(owner=owner, request=request, options=opts.model_dump(mode="json"), status="queued",
                   priority=priority, webhook_url=webhook_url)
+    if review is not None:  # stop after that stage, awaiting the owner's edits and render (jobs/review.py)
+        from .review import held_after
+
+        try:
+            movie.hold = held_after(review)
+        except JobStateError as exc:
+            raise InvalidInput(str(exc)) from exc
+        request["review"] = review
     return state.create_movie(session, movie, story_obj.model_dump(mode="json") if story_obj else None)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..db.base import utcnow
-from ..db.models import OPEN_STAGE, Movie, Stage
+from ..db.models import ACTIVE_STAGE, OPEN_STAGE, Movie, Stage
 from ..film.plan import FINAL, STORY, current
 from ..models import Story
 from .broker import queue_for
@@ -71,6 +71,7 @@ def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = 
         session.flush()
         advance(session, movie)  # a stage that needs one with no rows (a story without characters) is ready now
     session.flush()
+    pause_for_review(session, movie)
     dispatch(session)
     return movie
 
@@ -82,19 +83,17 @@ def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
     movie.title = str(story.get("title", ""))[:200] or None
     n = len(story["scenes"])
     plan, parsed = current(), Story.model_validate(story)
+    held = set(movie.hold or ())  # review before render: these wait for the owner (jobs/review.py)
     rows = []
     for st in plan:
         if st.name == STORY:
             continue
-        status = "ready" if plan.starts_ready(st.name) else "waiting"
+        status = "ready" if plan.starts_ready(st.name) and st.name not in held else "waiting"
         count = st.count(parsed)
         rows += [new_stage(movie, st.name, i if st.per != "film" else None, status) for i in range(count)]
     session.add_all(rows)
     session.flush()
     add_event(session, movie.id, "story", stage="story", message=movie.title or "", data={"scenes": n})
-
-
-fan_out = _story_done  # the rows of a written story (jobs/cast.py renders a film again with it)
 
 
 def _webhook(session: Session, movie: Movie) -> None:
@@ -173,7 +172,22 @@ def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
         add_event(session, movie_id, "movie_done", message=movie.title or "", data=done.result)
         _webhook(session, movie)
     advance(session, movie)
+    pause_for_review(session, movie)
     dispatch(session)
+    return True
+
+
+def pause_for_review(session: Session, movie: Movie) -> bool:
+    """A movie with held stages and nothing else to run waits for its owner
+    (awaiting_review): it holds no worker and no concurrency slot meanwhile."""
+    if not movie.hold or movie.status not in ("queued", "running"):
+        return False
+    session.flush()
+    busy = session.scalar(select(Stage.id).where(Stage.movie_id == movie.id, Stage.status.in_(ACTIVE_STAGE)).limit(1))
+    if busy is not None:
+        return False
+    movie.status = "awaiting_review"
+    add_event(session, movie.id, "awaiting_review", message=movie.title or "", data={"held": list(movie.hold)})
     return True
 
 
@@ -181,7 +195,11 @@ def advance(session: Session, movie: Movie) -> int:
     """The fan-ins: waiting stages whose inputs are all done become ready.
     Run under the movie's lock; the conditional UPDATE makes each happen once."""
     n = 0
+    held = set(movie.hold or ())
     for targets, deps in current().fan_ins():
+        targets = tuple(t for t in targets if t not in held)
+        if not targets:
+            continue
         dep = aliased(Stage)
         unfinished = exists(
             select(dep.id).where(dep.movie_id == movie.id, dep.name.in_(deps), dep.status != "succeeded")
@@ -263,11 +281,12 @@ def retry(session: Session, movie_id: str) -> bool:
         return False
     plan = current()
     for st in session.scalars(select(Stage).where(Stage.movie_id == movie_id, Stage.status.in_(("failed", "cancelled")))):
-        st.status = "ready" if plan.starts_ready(st.name) else "waiting"
+        st.status = "ready" if plan.starts_ready(st.name) and st.name not in (movie.hold or ()) else "waiting"
         st.attempts, st.error = 0, None
     movie.status, movie.error, movie.finished_at = "queued", None, None
     session.flush()
     add_event(session, movie_id, "movie_retried")
     advance(session, movie)
+    pause_for_review(session, movie)
     dispatch(session)
     return True

@@ -35,7 +35,7 @@ class RangeFileResponse(FileResponse):
 
 
 async def _file(movie: dict[str, Any], which: str, media_type: str, filename: str) -> RangeFileResponse:
-    if movie["status"] != "succeeded":
+    if movie["status"] != "succeeded" and not movie.get("result"):  # a re-render serves the previous cut meanwhile
         raise HTTPException(409, detail=f"the film is {movie['status']}, not finished: its {which} is not made yet")
     path = await run_in_threadpool(backend.artifact_path, movie, which)
     if path is None:

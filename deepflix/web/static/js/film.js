@@ -10,6 +10,7 @@ import { api, ApiError, download, mediaURL, requireKey, root, saveJSON, streamEv
 import { $, ago, h, seconds, setStatus, STATUS_LABELS, when } from "./ui.js";
 import { explain, isActive, normMovie, STAGE_LABELS, stageName } from "./movie.js";
 import { characterItems, sceneItems, sceneLabel } from "./story.js";
+import { reviewUpdate } from "./review.js";
 
 const id = document.body.dataset.movieId;
 const path = `/api/movies/${encodeURIComponent(id)}`;
@@ -127,7 +128,9 @@ function render(m) {
   renderStory();
   renderStoryboard();
   renderRequest();
+  if (m.status === "done" && was && was.status !== "done") playerReady = false; // a new cut: swap the player
   if (m.status === "done") renderPlayer();
+  reviewUpdate(m, { load });
   if (isActive(m)) follow();
   else unfollow();
   if (was && was.status !== m.status) announce(`Film ${STATUS_LABELS[m.status] || m.status}.`);
@@ -176,6 +179,7 @@ function tick() {
 setInterval(() => movie && isActive(movie) && tick(), 1000);
 
 function stageText(s) {
+  if (movie.status === "awaiting_review" && s.status !== "done") return "Held for review";
   if (s.status === "running" && !isActive(movie)) return s.done ? `Stopped · ${s.done} of ${s.total}` : "Stopped";
   if (s.status === "queued" && s.waiting) return isActive(movie) ? "Waiting" : "Not started";
   if (s.status === "cancelled") return s.done ? `Cancelled · ${s.done} of ${s.total}` : "Not started";
@@ -308,6 +312,9 @@ function fileBase() {
   return (filmTitle().toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "film").slice(0, 48);
 }
 
+// a re-rendered film has the same addresses: the finish time keeps the browser off the old cut
+const bust = (u) => `${u}${u.includes("?") ? "&" : "?"}v=${encodeURIComponent(movie.finished || "")}`;
+
 async function renderPlayer() {
   if (playerReady || !movie.urls.video) return;
   playerReady = true;
@@ -319,12 +326,13 @@ async function renderPlayer() {
   v.setAttribute("aria-label", `Play ${filmTitle()}`);
   try {
     const [src, poster, vtt] = await Promise.all([
-      mediaURL(movie.urls.video),
-      movie.urls.poster ? mediaURL(movie.urls.poster).catch(() => null) : null,
-      movie.urls.vtt ? mediaURL(movie.urls.vtt).catch(() => null) : null,
+      mediaURL(bust(movie.urls.video)),
+      movie.urls.poster ? mediaURL(bust(movie.urls.poster)).catch(() => null) : null,
+      movie.urls.vtt ? mediaURL(bust(movie.urls.vtt)).catch(() => null) : null,
     ]);
     if (poster) v.poster = poster;
     // off by default: the cut burns the subtitles into the picture; the track is for players that want text
+    v.querySelectorAll("track").forEach((t) => t.remove());
     if (vtt) v.append(h("track", { kind: "subtitles", srclang: "en", label: "English", src: vtt }));
     v.src = src;
   } catch (err) {

@@ -46,6 +46,7 @@ function body() {
     if (sel.value) providers[sel.dataset.stage] = sel.value;
   }
   if (Object.keys(providers).length) req.providers = providers;
+  if (el.review && el.review.value) req.review = el.review.value; // stop for edits (review before render)
   return req;
 }
 

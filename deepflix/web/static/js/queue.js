@@ -8,7 +8,7 @@ import { $, ago, badge, h, seconds, STATUS_LABELS } from "./ui.js";
 import { STAGE_LABELS, STAGE_ORDER } from "./movie.js";
 
 const EVERY_MS = 3000;
-const STATES = [["queued", "queued"], ["running", "running"], ["succeeded", "done"], ["failed", "failed"], ["cancelled", "cancelled"]];
+const STATES = [["queued", "queued"], ["running", "running"], ["awaiting_review", "awaiting_review"], ["succeeded", "done"], ["failed", "failed"], ["cancelled", "cancelled"]];
 let timer = null;
 let paused = false;
 let busy = false;

@@ -26,6 +26,7 @@ export const $ = (sel, el = document) => el.querySelector(sel);
 export const STATUS_LABELS = {
   queued: "Queued",
   running: "Being made",
+  awaiting_review: "Awaiting review",
   done: "Finished",
   failed: "Failed",
   cancelled: "Cancelled",
