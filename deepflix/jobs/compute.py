@@ -48,15 +48,20 @@ RESULT_MODELS: dict[str, type[BaseModel]] = {
 
 
 class ArtifactMissing(DeepFlixError):
-    """A finished stage's artifact is gone from the store."""
+    """A finished stage's artifact is gone from the store (repair.py makes it again)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def stored_outcome(store: ArtifactStore, stage: str, key: str | None, provider: str = "") -> StageOutcome:
     stored = store.load_result(key) if key else None
-    if stored is None:
-        raise ArtifactMissing(f"the {stage} artifact {str(key)[:12]}… is missing from the store; retry the movie")
-    return StageOutcome(stage, key or "", RESULT_MODELS[stage].model_validate(stored["result"]), True, 0.0,
-                        str(stored.get("provider", provider)))
+    try:
+        result = RESULT_MODELS[stage].model_validate(stored["result"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):  # missing, or garbage
+        raise ArtifactMissing(f"the {stage} artifact {str(key)[:12]}… is missing from the store; retry the movie", key) from None
+    return StageOutcome(stage, key or "", result, True, 0.0, str(stored.get("provider", provider)))  # type: ignore[union-attr]
 
 
 class Film:
@@ -149,10 +154,10 @@ class Film:
 
 
 def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None) -> Done:
+    from .repair import run_repairing
+
     film = Film(job, store)
-    req = film.request()
-    oc = run_stage(job.stage, req, store=store, provider=film.providers[job.stage],
-                   retries=config.settings.deepflix_retries, scene=job.scene, progress=progress)
+    oc = run_repairing(film, progress)  # film.request() and run_stage, remaking a broken input once
     done = Done(key=oc.key, cached=oc.cached, seconds=oc.seconds, provider=oc.provider)
     if job.stage == "story":
         done.story = oc.result.model_dump(mode="json")
