@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..core import config
 from ..errors import DeepFlixError
 from ..models import (
     CutResult,
@@ -37,7 +36,7 @@ from ..pipeline import (
     timed_story,
     timeline,
 )
-from ..runner import StageOutcome, run_stage
+from ..runner import StageOutcome
 from ..storage import ArtifactStore
 from .state import Done, Job
 

@@ -137,7 +137,7 @@ class EmbeddedRedis:
     # ------------------------------------------------------------------ ownership
 
     def try_lock(self) -> bool:
-        f = open(self.dir / "redis.lock", "a+")
+        f = open(self.dir / "redis.lock", "a+")  # noqa: SIM115 (held open: the lock lives as long as the file)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -212,7 +212,7 @@ class EmbeddedRedis:
             try:
                 self.check()
                 delay = SUPERVISE_INTERVAL
-            except Exception as exc:  # keep watching; back off while it cannot start
+            except Exception as exc:  # noqa: BLE001 (keep watching; back off while it cannot start)
                 log.error("the embedded Redis is down and could not be restarted: %s", exc)
                 delay = min(30.0, max(delay * 2, SUPERVISE_INTERVAL))
 

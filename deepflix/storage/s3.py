@@ -31,8 +31,8 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .base import ArtifactStore
 from . import integrity
+from .base import ArtifactStore
 from .integrity import ArtifactBroken, check_file, recorded, well_formed
 from .local import read_result, swap_in
 

@@ -34,7 +34,7 @@ def unavailable() -> str | None:
         _ip("netns", "add", probe)
     except (subprocess.CalledProcessError, OSError) as exc:
         return f"network namespaces cannot be made here: {getattr(exc, 'stderr', '') or exc}".strip()
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=20)
+    subprocess.run(["ip", "netns", "del", probe], check=False, capture_output=True, timeout=20)
     return None
 
 
@@ -92,8 +92,8 @@ def network(names: list[str]) -> Iterator[Net]:
         yield net
     finally:
         for ns, _ in net.hosts.values():  # deleting a namespace deletes its veth pair
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=20)
-        subprocess.run(["ip", "link", "del", net.bridge], capture_output=True, timeout=20)
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True, timeout=20)
+        subprocess.run(["ip", "link", "del", net.bridge], check=False, capture_output=True, timeout=20)
 
 
 class Forwarder:

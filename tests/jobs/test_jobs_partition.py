@@ -47,12 +47,13 @@ class Fleet:
 
     def spawn(self, host: str, *args: str) -> None:
         env = {**os.environ, **self.je.env, **self.host_env, "DEEPFLIX_DATA_DIR": str(self.data(host))}
-        log = open(self.je.tmp / f"proc-{host}.log", "wb")
+        log = open(self.je.tmp / f"proc-{host}.log", "wb")  # noqa: SIM115 (the child writes it)
         self.procs[host] = subprocess.Popen(["ip", "netns", "exec", self.net.ns(host), sys.executable, "-m", "deepflix",
                                              *args], env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def host_of(self, pid: int) -> str | None:
-        out = subprocess.run(["ip", "netns", "identify", str(pid)], capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(["ip", "netns", "identify", str(pid)], check=False, capture_output=True,
+                             text=True).stdout.strip()
         return next((h for h in self.net.hosts if self.net.ns(h) == out), None)
 
     def stop(self) -> None:
