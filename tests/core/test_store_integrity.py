@@ -24,6 +24,7 @@ from deepflix.pipeline import FilmOptions, make_film
 from deepflix.storage import ArtifactStore, LocalStore
 
 JOBS = Path(__file__).parents[1] / "jobs"
+RESOLUTION = "360p"  # small and quick: the checks do not depend on the size
 REAL_VIDEO = {"segment": "builtin/ffmpeg-segment", "cut": "builtin/ffmpeg"}
 
 
@@ -47,7 +48,7 @@ def fakes() -> Iterator[dict[str, str]]:
 
 
 def make(store: ArtifactStore, out: Path, providers: dict[str, str]) -> Any:
-    opts = FilmOptions(resolution="720p", params=GenerationParams(seed=7), providers=providers)
+    opts = FilmOptions(resolution=RESOLUTION, params=GenerationParams(seed=7), providers=providers)
     return make_film(StoryRequest(prompt="A lighthouse keeper finds a bottle", num_scenes=2, seed=7),
                      opts=opts, out_dir=out, store=store)
 
