@@ -21,7 +21,7 @@ from .errors import DeepFlixError, InvalidInput, ProviderBadOutput, ProviderErro
 from .models import ArtifactRef
 from .plugins import get_provider
 from .provider import Provider, StageContext
-from .storage import ArtifactStore
+from .storage import ArtifactBroken, ArtifactStore
 
 log = logging.getLogger("deepflix.runner")
 
@@ -52,7 +52,7 @@ def stage_key(provider: Provider, request: BaseModel) -> str:
 
 
 def load_cached(store: ArtifactStore, provider: Provider, key: str) -> Any | None:
-    stored = store.load_result(key)
+    stored = store.load_verified(key)  # a file truncated or gone, or garbage result.json: a miss
     if stored is None:
         return None
     try:
@@ -113,7 +113,7 @@ def run_stage(
             delay = min(MAX_BACKOFF, exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** (attempt - 1))
             log.warning("%s attempt %d failed (%s); retrying in %.1fs", stage, attempt, exc, delay)
             sleep(delay)
-        except DeepFlixError:
+        except (DeepFlixError, ArtifactBroken):  # a broken input: the caller can make it again (jobs/repair.py)
             staging.discard()
             raise
         except Exception as exc:  # a provider bug: report it plainly, keep the cause for logs

@@ -10,7 +10,6 @@ with the same request and seed. This module touches no database.
 from __future__ import annotations
 
 from collections.abc import Callable
-from ..core import config
 from ..errors import DeepFlixError
 from ..film.manifest import film_record
 from ..film.options import FilmOptions
@@ -18,21 +17,26 @@ from ..film.plan import FINAL, STORY, FilmParts, current
 from ..film.requests import timed_story
 from ..models import Story, StoryRequest
 from ..plugins import supports_references
-from ..runner import StageOutcome, run_stage
+from ..runner import StageOutcome
 from ..storage import ArtifactStore
 from .state import Done, Job
 
 
 class ArtifactMissing(DeepFlixError):
-    """A finished stage's artifact is gone from the store."""
+    """A finished stage's artifact is gone from the store (repair.py makes it again)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def stored_outcome(store: ArtifactStore, stage: str, key: str | None, provider: str = "") -> StageOutcome:
     stored = store.load_result(key) if key else None
-    if stored is None:
-        raise ArtifactMissing(f"the {stage} artifact {str(key)[:12]}… is missing from the store; retry the movie")
-    return StageOutcome(stage, key or "", current()[stage].result.model_validate(stored["result"]), True, 0.0,
-                        str(stored.get("provider", provider)))
+    try:
+        result = current()[stage].result.model_validate(stored["result"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):  # missing, or garbage
+        raise ArtifactMissing(f"the {stage} artifact {str(key)[:12]}… is missing from the store; retry the movie", key) from None
+    return StageOutcome(stage, key or "", result, True, 0.0, str(stored.get("provider", provider)))  # type: ignore[union-attr]
 
 
 def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
@@ -50,14 +54,14 @@ def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
 
 
 def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None) -> Done:
+    from .repair import run_repairing
+
     plan = current()
     st = plan[job.stage]
-    parts = film_parts(job, store)
     if st.name != STORY and job.story is None:
         raise DeepFlixError("the movie has no story yet")
-    req = st.build(parts, job.scene or 0)
-    oc = run_stage(job.stage, req, store=store, provider=parts.providers[job.stage],
-                   retries=config.settings.deepflix_retries, scene=job.scene, progress=progress)
+    oc = run_repairing(job, store, progress)  # the plan's request and run_stage, remaking a broken input once
+    parts = film_parts(job, store)
     done = Done(key=oc.key, cached=oc.cached, seconds=oc.seconds, provider=oc.provider)
     if st.name == STORY:
         done.story = oc.result.model_dump(mode="json")

@@ -1,9 +1,10 @@
 """Content-addressed artifact storage: a local folder, or an S3-compatible bucket."""
 
 from .base import ArtifactStore, Staging
+from .integrity import ArtifactBroken
 from .local import LocalStore
 
-__all__ = ["ArtifactStore", "LocalStore", "Staging", "open_store"]
+__all__ = ["ArtifactBroken", "ArtifactStore", "LocalStore", "Staging", "open_store"]
 
 
 def open_store() -> ArtifactStore:
