@@ -332,12 +332,9 @@ def check_out_dir(out: Path) -> Path:
 
 
 def load_story_file(path: Path) -> Story:
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError as exc:
-        raise InvalidInput(f"story file not found: {path}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"story file {path} is not valid JSON: {exc}") from exc
+    from .story.storyfile import read_story_json
+
+    data = read_story_json(Path(path))  # bounded, and every failure one clear line
     if isinstance(data, dict) and "story" in data and "scenes" not in data:
         data = data["story"]  # a film.json manifest works too
     try:
@@ -480,10 +477,15 @@ def _place(src: Path, dest: Path) -> None:
     tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        tmp.hardlink_to(src)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    tmp.replace(dest)
+        try:
+            tmp.hardlink_to(src)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    except OSError as exc:  # a full disk, most often: leave nothing half-written behind
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {dest}: {exc.strerror or exc}; free some space (or choose another --out) "
+                           "and run the same command again: finished stages are kept") from exc
 
 
 def export(

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import redis
 
+from ..security.private import SERVICE_UMASK, private_dir, private_file
+
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
 
 
@@ -78,7 +80,13 @@ def start_embedded_redis(data_dir: Path | None = None, timeout: float = 10.0) ->
 
         data_dir = config.settings.deepflix_data_dir
     d = Path(data_dir) / "redis"
-    d.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(data_dir))  # the append-only file holds every queued message
+    private_dir(d)
+    for p in d.rglob("*"):  # an older, world-readable append-only file
+        if p.is_dir():
+            private_dir(p)
+        elif p.is_file():
+            private_file(p)
     sock = _socket_path(d)
     if _current is not None and _current.dir == d and _alive(sock):
         return _current.url
@@ -86,7 +94,7 @@ def start_embedded_redis(data_dir: Path | None = None, timeout: float = 10.0) ->
         _current = EmbeddedRedis(d, sock)
         return _current.url
     sock.unlink(missing_ok=True)
-    conf = d / "redis.conf"
+    conf = private_file(d / "redis.conf")
     conf.write_text(
         "\n".join(
             [
@@ -106,7 +114,7 @@ def start_embedded_redis(data_dir: Path | None = None, timeout: float = 10.0) ->
         )
     )
     proc = subprocess.Popen([_executable(), str(conf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, start_new_session=True, umask=SERVICE_UMASK)
     deadline = time.monotonic() + timeout
     while not _alive(sock):
         if proc.poll() is not None or time.monotonic() > deadline:

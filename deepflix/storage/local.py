@@ -8,13 +8,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..security.private import private_dir
 from .base import ArtifactStore
 
 
 class LocalStore(ArtifactStore):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # the films and everything made for them (security/private.py)
 
     def _dir(self, key: str) -> Path:
         return self.root / key[:2] / key
