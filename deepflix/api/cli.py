@@ -75,7 +75,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Port (default: PORT, 3006).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default: PORT, 3006).")] = None,
     workers: Annotated[bool, typer.Option("--workers/--no-workers", help="Run stage workers in this process "
                                            "(--no-workers when `deepflix worker` processes do the work).")] = True,
     threads: Annotated[Optional[int], typer.Option(help="Worker threads in this process.")] = None,
@@ -92,9 +92,9 @@ def serve(
     from .logs import configure_json_logging, redact_logs
     from .main import create_app
 
-    port = port or config.settings.port
-    if not 1 <= port <= 65535:  # uvicorn would listen on port % 65536
-        raise InvalidInput(f"PORT must be between 1 and 65535; got {port}")
+    name, port = ("--port", port) if port is not None else ("PORT", config.settings.port)
+    if not 1 <= port <= 65535:  # uvicorn would listen on port % 65536 and say the number asked for
+        raise InvalidInput(f"{name} must be between 1 and 65535; got {port}")
     service_umask()  # the database, Redis's append-only file and the films: this user's alone
     if json_logs:
         configure_json_logging()
