@@ -86,7 +86,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string: leave it to the formatter to report
+        except (TypeError, ValueError):  # a bad format string: leave it to the formatter to report
             return True
         clean = redact(message)
         if clean != message:

@@ -78,7 +78,7 @@ class FilmFeed:
             while self.listeners > 0:
                 try:
                     events, status = await run_in_threadpool(backend.events_after, self.owner, self.movie_id, self.cursor)
-                except Exception as exc:  # the listeners end their streams; a reconnect makes a new feed
+                except Exception as exc:  # noqa: BLE001 (the listeners end their streams; a reconnect makes a new feed)
                     self.error = exc
                     events, status = [], self.status
                 if events:
@@ -108,7 +108,7 @@ class FilmFeed:
             try:
                 await asyncio.wait_for(self.changed.wait_for(lambda: self.polled > seen or self.task is None
                                                              or self.task.done()), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 
