@@ -119,6 +119,7 @@ class FeedHub:
         self.feeds: dict[tuple[str, str], FilmFeed] = {}
         self.poll_seconds = poll_seconds
         self.slots = StreamSlots()
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop its feeds run in (routes/events.py)
 
     def _drop(self, feed: FilmFeed) -> None:
         if self.feeds.get((feed.owner, feed.movie_id)) is feed:

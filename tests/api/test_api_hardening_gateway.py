@@ -399,7 +399,8 @@ def test_access_log_redacts_tokens_and_keys(hgw: Gateway) -> None:
         thread.join(30)
         for n, (handlers, level, propagate) in saved.items():
             lg = logging.getLogger(n)
-            lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
+            lg.handlers[:], lg.propagate = handlers, propagate
+            lg.setLevel(level)  # (setLevel, not .level =: it clears logging's isEnabledFor cache)
     text = buf.getvalue()
     assert "/api/movies/x1/video" in text and "download=1" in text and "limit=1" in text  # the access log is there
     for secret in ("0123456789abcdef0123456789abcdef", "df_SuperSecretKey123", "AnotherSecret", "deadbeef"):

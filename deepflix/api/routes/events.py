@@ -9,6 +9,7 @@ line every 15 s keeps proxies from closing a quiet stream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -106,9 +107,12 @@ class SlotStreamingResponse(StreamingResponse):
 
 
 def feed_hub(app: Any, s: Any) -> FeedHub:
+    """The app's hub for the event loop serving it (feeds are tasks of one loop; tests run an app in several)."""
+    loop = asyncio.get_running_loop()
     hub = getattr(app.state, "sse_hub", None)
-    if hub is None:
+    if hub is None or hub.loop is not loop:
         hub = app.state.sse_hub = FeedHub(lambda: s.deepflix_sse_poll_seconds)
+        hub.loop = loop
     return hub  # type: ignore[no-any-return]
 
 

@@ -141,9 +141,10 @@ async def metrics(request: Request) -> Response:
     state = request.app.state
     cached = getattr(state, "metrics_cache", None)
     if cached is None or time.monotonic() - cached[0] >= s.deepflix_metrics_cache_seconds:
-        if getattr(state, "metrics_lock", None) is None:
-            state.metrics_lock = asyncio.Lock()
-        async with state.metrics_lock:  # concurrent scrapes wait for one computation
+        loop = asyncio.get_running_loop()  # a lock serves one event loop (tests run an app in several)
+        if getattr(state, "metrics_lock", (None, None))[0] is not loop:
+            state.metrics_lock = (loop, asyncio.Lock())
+        async with state.metrics_lock[1]:  # concurrent scrapes wait for one computation
             cached = getattr(state, "metrics_cache", None)
             if cached is None or time.monotonic() - cached[0] >= s.deepflix_metrics_cache_seconds:
                 cached = state.metrics_cache = (time.monotonic(),
