@@ -3,6 +3,7 @@ DeepFlixError to one line on stderr (exit 2 for bad input, 1 for a failed stage)
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -283,6 +284,10 @@ def main() -> None:
     except Exception as exc:  # a bug: say so in one line; DEEPFLIX_RAISE_ERRORS=1 shows the traceback
         if os.environ.get("DEEPFLIX_RAISE_ERRORS"):
             raise
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # not a bug: a full disk
+            where = f" writing {exc.filename}" if exc.filename else ""
+            _fail(f"error: no space left on the disk{where}; free some space and run the same command again "
+                  "(finished stages are kept)", 2)
         _fail(f"error: internal error ({type(exc).__name__}: {exc}); rerun with DEEPFLIX_RAISE_ERRORS=1 for details", 1)
 
 

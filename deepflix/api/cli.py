@@ -86,11 +86,21 @@ def serve(
     import uvicorn
 
     from ..core import config
-    from .logs import configure_json_logging
+    from ..errors import InvalidInput
+    from ..security.private import service_umask
+    from ..security.secret import ensure_serving_secret
+    from .logs import configure_json_logging, redact_logs
     from .main import create_app
 
+    name, port = ("--port", port) if port is not None else ("PORT", config.settings.port)
+    if not 1 <= port <= 65535:  # uvicorn would listen on port % 65536 and say the number asked for
+        raise InvalidInput(f"{name} must be between 1 and 65535; got {port}")
+    service_umask()  # the database, Redis's append-only file and the films: this user's alone
     if json_logs:
         configure_json_logging()
+    else:
+        redact_logs()
+    ensure_serving_secret(host)  # off loopback, never the public default secret
     services = None
     try:
         from ..jobs.worker import start_services
@@ -102,7 +112,7 @@ def serve(
     # handler that would kill the process before the job system (and its Redis) is stopped
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(create_app(), host=host, port=port or config.settings.port, log_config=None,
+        uvicorn.run(create_app(), host=host, port=port, log_config=None,
                     proxy_headers=False, server_header=False)
     finally:
         if services is not None:

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -63,13 +64,53 @@ class JsonFormatter(logging.Formatter):
             out["error"] = str(record.exc_info[1])
             if self.tracebacks:
                 out["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
+        return redact(json.dumps(out, ensure_ascii=False))  # extras and errors may hold a URL too
+
+
+# query parameters that carry secrets: signed media links (?token=), keys sent by mistake (?api_key=),
+# presigned S3 URLs; the value is replaced, the name kept so the line still says what was sent
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;](?:token|access_token|api[_-]?key|apikey|key|secret|password|passwd|signature|sig|"
+    r"x-amz-(?:signature|credential|security-token))=)[^&;\s\"'#]*"
+)
+
+
+def redact(text: str) -> str:
+    return _SECRET_QUERY.sub(r"\1[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """On a handler: every record it writes (uvicorn's access log writes the path with its
+    query string) has secret query values replaced. The record is rewritten once, in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format string: leave it to the formatter to report
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def redact_logs(handlers: list[logging.Handler] | None = None) -> None:
+    """Put the filter on these handlers (default: every handler our loggers and the root
+    write to, and logging's last resort), once each."""
+    if handlers is None:
+        handlers = [logging.lastResort] if logging.lastResort else []
+        for name in ("", "deepflix", "uvicorn", "uvicorn.error", "uvicorn.access", "dramatiq"):
+            handlers.extend(logging.getLogger(name).handlers)
+    for h in handlers:
+        if not any(isinstance(f, RedactingFilter) for f in h.filters):
+            h.addFilter(RedactingFilter())
 
 
 def configure_json_logging(level: int | str = logging.INFO, stream: Any = None) -> logging.Handler:
     """Route the deepflix and uvicorn loggers to one JSON handler on stderr."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
     for name in ("deepflix", "uvicorn", "uvicorn.error", "uvicorn.access", "dramatiq"):
         lg = logging.getLogger(name)
         lg.handlers[:] = [handler]

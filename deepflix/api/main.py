@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import DeepFlixError, InvalidInput
+from .bodylimit import BodyLimitMiddleware
 from .deps import rate_limited_principal, write_gate
 from .docs import install_docs
 from .metrics import Metrics
@@ -201,6 +202,8 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
         app.include_router(web)  # the pages: public shells whose scripts call this API with the user's key
     install_docs(app)
     _list_providers_in_spec(app)
+    # inside the request context, so a 413 is logged and carries the request id and security headers
+    app.add_middleware(BodyLimitMiddleware, limits=lambda: (s.deepflix_max_body_bytes, s.deepflix_max_upload_bytes))
     app.add_middleware(RequestContextMiddleware, observe=metrics.observe)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every response, the 500s too
     return app

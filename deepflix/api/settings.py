@@ -8,7 +8,7 @@ so tests can change the environment and call ``reload_api_settings()``;
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,14 @@ class ApiSettings(BaseSettings):
     deepflix_trust_forwarded: bool = False
     # mount the seed's per-stage endpoints in the gateway
     deepflix_mount_stage_services: bool = True
+    # security limits (README "Security limits"): bodies refused with 413 before they are read
+    deepflix_max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body (JSON and forms)")
+    deepflix_max_upload_bytes: int = Field(20_971_520, ge=1024, description="largest multipart/binary upload body")
+    # open progress streams per API key in this gateway (429 beyond)
+    deepflix_sse_max_streams_per_key: int = Field(4, ge=1)
+    # /metrics: answered from a cache this long; a bearer token when set
+    deepflix_metrics_cache_seconds: float = Field(5.0, ge=0)
+    deepflix_metrics_token: SecretStr | None = None
 
 
 _settings: ApiSettings | None = None

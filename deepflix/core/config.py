@@ -70,6 +70,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
+        if self.deepflix_secret_key.get_secret_value() == "changethis":
+            kept = self.deepflix_data_dir / "secret_key"  # made by `serve` off loopback (security/secret.py)
+            if kept.is_file():
+                self.deepflix_secret_key = SecretStr(kept.read_text().strip())
         if self.deepflix_env == "production" and self.deepflix_secret_key.get_secret_value() == "changethis":
             raise ValueError("DEEPFLIX_SECRET_KEY is 'changethis': set a real secret in production")
         return self

@@ -36,10 +36,24 @@ def is_sqlite(bind: Any) -> bool:
     return bool(bind.dialect.name == "sqlite")
 
 
+def _private_sqlite(db: Path) -> None:
+    """The database holds key hashes and every prompt: 0600 (its -wal and -shm files take
+    its mode), in a 0700 folder when that is the data folder or one we make."""
+    from ..core import config
+    from ..security.private import private_dir, private_file
+
+    if not db.parent.is_dir() or db.parent.resolve() == Path(config.settings.deepflix_data_dir).resolve():
+        private_dir(db.parent)
+    private_file(db)
+    for extra in ("-wal", "-shm"):
+        if db.with_name(db.name + extra).exists():
+            private_file(db.with_name(db.name + extra))
+
+
 def _sqlite_engine(url: str) -> Engine:
     u = make_url(url)
     if u.database and u.database != ":memory:":
-        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite(Path(u.database))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")

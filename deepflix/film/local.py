@@ -8,7 +8,6 @@ and the same film; the providers run on the pool.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -63,12 +62,9 @@ def check_out_dir(out: Path) -> Path:
 
 
 def load_story_file(path: Path) -> Story:
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError as exc:
-        raise InvalidInput(f"story file not found: {path}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"story file {path} is not valid JSON: {exc}") from exc
+    from ..story.storyfile import read_story_json
+
+    data = read_story_json(Path(path))  # bounded, and every failure one clear line
     if isinstance(data, dict) and "story" in data and "scenes" not in data:
         data = data["story"]  # a film.json manifest works too
     if isinstance(data, dict):

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..errors import InvalidInput
 from ..models import CutResult, Story
 from ..storage import ArtifactStore
 from .plan import Plan
@@ -40,13 +41,20 @@ def film_record(plan: Plan, final: Any, providers: dict[str, str], keys: dict[st
 
 def _place(src: Path, dest: Path) -> None:
     """Put a stored file at dest: a hard link when possible (no copy), replacing atomically."""
+    if dest.exists() and dest.samefile(src):
+        return  # rename() onto a hard link of the same file does nothing and leaves the .tmp behind
     tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        tmp.hardlink_to(src)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    tmp.replace(dest)
+        try:
+            tmp.hardlink_to(src)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    except OSError as exc:  # a full disk, most often: leave nothing half-written behind
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {dest}: {exc.strerror or exc}; free some space (or choose another --out) "
+                           "and run the same command again: finished stages are kept") from exc
 
 
 def export(store: ArtifactStore, record: dict[str, Any], story: Story, out_dir: Path,

@@ -22,8 +22,11 @@ def worker(
     from .settings import job_settings
     from .worker import supervise
 
+    from ..security.private import service_umask
+
     js = job_settings()
     expand_queues(queues)
+    service_umask()  # the artifact cache it writes is this user's alone (security/private.py)
     raise typer.Exit(supervise(queues, processes or js.worker_processes, threads or js.worker_threads,
                                reconcile=reconcile))
 

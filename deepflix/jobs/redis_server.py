@@ -35,6 +35,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ..security.private import SERVICE_UMASK, private_dir, private_file
+
 log = logging.getLogger("deepflix.jobs")
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
@@ -88,7 +90,7 @@ def _listening(sock: Path) -> bool:
 
 
 def _conf(d: Path, sock: Path) -> Path:
-    conf = d / "redis.conf"
+    conf = private_file(d / "redis.conf")
     conf.write_text(
         "\n".join(
             [
@@ -137,7 +139,7 @@ class EmbeddedRedis:
     # ------------------------------------------------------------------ ownership
 
     def try_lock(self) -> bool:
-        f = open(self.dir / "redis.lock", "a+")  # noqa: SIM115 (held open: the lock lives as long as the file)
+        f = open(private_file(self.dir / "redis.lock"), "a+")  # noqa: SIM115 (held open: the lock lives as long as the file)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -173,7 +175,8 @@ class EmbeddedRedis:
                                          "Redis; stop it or set DEEPFLIX_DATA_DIR to another folder")
             self.socket.unlink(missing_ok=True)
         proc = subprocess.Popen([_executable(), str(_conf(self.dir, self.socket))], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                umask=SERVICE_UMASK)
         self.process = proc
         deadline = time.monotonic() + timeout
         while not _alive(self.socket):
@@ -259,7 +262,13 @@ def start_embedded_redis(data_dir: Path | None = None, timeout: float = 10.0) ->
 
         data_dir = config.settings.deepflix_data_dir
     d = Path(data_dir) / "redis"
-    d.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(data_dir))  # the append-only file holds every queued message
+    private_dir(d)
+    for p in d.rglob("*"):  # an older, world-readable append-only file
+        if p.is_dir():
+            private_dir(p)
+        elif p.is_file() and not p.is_socket():
+            private_file(p)
     sock = _socket_path(d)
     with _guard:
         if _current is not None and _current.dir == d:

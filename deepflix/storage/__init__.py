@@ -1,5 +1,6 @@
 """Content-addressed artifact storage: a local folder, or an S3-compatible bucket."""
 
+from ..security.private import private_dir
 from .base import ArtifactStore, Staging
 from .integrity import ArtifactBroken
 from .local import LocalStore
@@ -11,6 +12,7 @@ def open_store() -> ArtifactStore:
     from ..core import config
 
     s = config.settings
+    private_dir(s.deepflix_data_dir)  # 0700: the database and the films (security/private.py)
     if s.deepflix_storage == "s3":
         from .s3 import S3Store  # the fleet's store; needs boto3 (the `service` extra)
 

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ..security.private import private_dir
 from .base import ArtifactStore
 from .integrity import ArtifactBroken, check_file, check_folder, recorded, well_formed
 
@@ -62,7 +63,7 @@ def checked_path(key: str, folder: Path, name: str, stored: dict[str, Any] | Non
 class LocalStore(ArtifactStore):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # the films and everything made for them (security/private.py)
 
     def _dir(self, key: str) -> Path:
         return self.root / key[:2] / key

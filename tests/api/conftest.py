@@ -33,14 +33,14 @@ def _env(**values: str | None) -> dict[str, str | None]:
     return old
 
 
-def make_gateway(tmp: Path, app: object = None, **settings: object) -> Iterator[Gateway]:
+def make_gateway(tmp: Path, app: object = None, db_url: str | None = None, **settings: object) -> Iterator[Gateway]:
     from deepflix import db
     from deepflix.api.main import create_app
     from deepflix.api.settings import ApiSettings
     from deepflix.core import config
     from deepflix.security import keys
 
-    url = f"sqlite:///{tmp / 'gateway.db'}"
+    url = db_url or f"sqlite:///{tmp / 'gateway.db'}"  # db_url: e.g. a fleet test's PostgreSQL database
     old = _env(DATABASE_URL=url, REDIS_URL=None, DEEPFLIX_SECRET_KEY="test-pepper-not-for-production")
     config.reload_settings()
     keys.forget_cached_keys()

@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from .. import backend
-from ..deps import OwnedMovie, settings_of
+from ..deps import CurrentUser, OwnedMovie, settings_of, too_many
+from ..sse_hub import FeedHub
 from .movies import MOVIE_ERRORS
 
 router = APIRouter(prefix="/api/movies", tags=["movies"])
@@ -48,6 +47,7 @@ def format_event(event_id: int, event: str, data: Any) -> bytes:
 async def movie_events(
     request: Request,
     movie: OwnedMovie,
+    who: CurrentUser,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", include_in_schema=False)] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Resume after this event id "
                                         "(as Last-Event-ID does).")] = None,
@@ -57,21 +57,24 @@ async def movie_events(
     movie_id = movie["id"]
     owner = movie["owner"]
 
+    hub = feed_hub(request.app, s)
+    if not hub.slots.take(who.key_id, s.deepflix_sse_max_streams_per_key):
+        raise too_many(f"this key already holds {s.deepflix_sse_max_streams_per_key} progress streams in this gateway "
+                       "(DEEPFLIX_SSE_MAX_STREAMS_PER_KEY); close one and retry", KEEPALIVE_SECONDS)
+
     async def stream() -> AsyncIterator[bytes]:
         cursor = start
         t0 = last_sent = time.monotonic()
         yield b"retry: 2000\n\n"  # reconnect after 2 s
-        while True:
-            events, status = await run_in_threadpool(backend.events_after, owner, movie_id, cursor)
-            for ev in events:
-                cursor = ev["id"]
-                yield format_event(ev["id"], ev["type"], ev["data"])
+        # one database poll per film, shared by all its listeners (sse_hub.py)
+        async for kind, item in hub.listen(owner, movie_id, start, max_wait=s.deepflix_sse_poll_seconds * 4):
+            if kind == "event":
+                cursor = item["id"]
+                yield format_event(item["id"], item["type"], item["data"])
                 last_sent = time.monotonic()
-            if status is None:  # deleted meanwhile
-                yield format_event(cursor, "end", {"status": "deleted"})
-                return
-            if status in backend.TERMINAL and not events:
-                yield format_event(cursor, "end", {"status": status})
+                continue
+            if kind == "end":
+                yield format_event(cursor, "end", {"status": item or "deleted"})
                 return
             now = time.monotonic()
             if now - t0 >= s.deepflix_sse_max_seconds or await request.is_disconnected():
@@ -79,13 +82,38 @@ async def movie_events(
             if now - last_sent >= KEEPALIVE_SECONDS:
                 yield b": keep-alive\n\n"
                 last_sent = now
-            await asyncio.sleep(min(s.deepflix_sse_poll_seconds, max(0.0, s.deepflix_sse_max_seconds - (now - t0))))
 
-    return StreamingResponse(
+    return SlotStreamingResponse(
         stream(),
+        release=lambda: hub.slots.give(who.key_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+class SlotStreamingResponse(StreamingResponse):
+    """Gives the key's stream slot back however the stream ends (also when the client
+    left before the body began, so the generator never ran)."""
+
+    def __init__(self, content: Any, release: Callable[[], None], **kw: Any) -> None:
+        super().__init__(content, **kw)
+        self.release = release
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+
+
+def feed_hub(app: Any, s: Any) -> FeedHub:
+    """The app's hub for the event loop serving it (feeds are tasks of one loop; tests run an app in several)."""
+    loop = asyncio.get_running_loop()
+    hub = getattr(app.state, "sse_hub", None)
+    if hub is None or hub.loop is not loop:
+        hub = app.state.sse_hub = FeedHub(lambda: s.deepflix_sse_poll_seconds)
+        hub.loop = loop
+    return hub  # type: ignore[no-any-return]
 
 
 def _parse_id(value: str | None) -> int:

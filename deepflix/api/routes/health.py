@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import threading
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -127,6 +129,25 @@ async def health() -> JSONResponse:
     summary="Prometheus metrics",
 )
 async def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
-    body = await run_in_threadpool(generate_latest, registry)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    """Open unless DEEPFLIX_METRICS_TOKEN is set (then `Authorization: Bearer <token>`).
+    The job metrics are database aggregates: the text is kept DEEPFLIX_METRICS_CACHE_SECONDS,
+    so a flood of scrapes costs one computation per period."""
+    s = request.app.state.api_settings
+    if s.deepflix_metrics_token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        want = s.deepflix_metrics_token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), want):
+            raise HTTPException(401, detail="/metrics needs Authorization: Bearer <DEEPFLIX_METRICS_TOKEN>",
+                                headers={"WWW-Authenticate": "Bearer"})
+    state = request.app.state
+    cached = getattr(state, "metrics_cache", None)
+    if cached is None or time.monotonic() - cached[0] >= s.deepflix_metrics_cache_seconds:
+        loop = asyncio.get_running_loop()  # a lock serves one event loop (tests run an app in several)
+        if getattr(state, "metrics_lock", (None, None))[0] is not loop:
+            state.metrics_lock = (loop, asyncio.Lock())
+        async with state.metrics_lock[1]:  # concurrent scrapes wait for one computation
+            cached = getattr(state, "metrics_cache", None)
+            if cached is None or time.monotonic() - cached[0] >= s.deepflix_metrics_cache_seconds:
+                cached = state.metrics_cache = (time.monotonic(),
+                                                await run_in_threadpool(generate_latest, state.metrics.registry))
+    return Response(cached[1], media_type=CONTENT_TYPE_LATEST)

@@ -8,10 +8,19 @@ const input = $("#api-key");
 const error = $("#api-key-error");
 const status = $("#signin-status");
 
+// Only a path on this site, never an open redirect: browsers read "/\\host" and "/<tab>/host"
+// as "//host", so a backslash or a control character anywhere refuses the address, and what
+// is left must resolve to this origin.
 function nextPage() {
   const next = new URLSearchParams(location.search).get("next") || "";
-  // only paths on this site: never an open redirect
-  return next.startsWith("/") && !next.startsWith("//") ? next : `${root}/films`;
+  const home = `${root}/films`;
+  if (!next.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(next)) return home;
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : home;
+  } catch {
+    return home;
+  }
 }
 
 function showError(msg) {
