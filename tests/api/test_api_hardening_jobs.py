@@ -1,0 +1,181 @@
+"""Hardening (issue 17): the seed's stage endpoints on bounded capacity of their own,
+counted against the caller's key (finding 1); the day's quota counts admissions, not
+rows (finding 4); the provider allow-list and priority (finding 10); the webhook
+(finding 14)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from conftest import Gateway, make_gateway
+from scipy.io import wavfile
+
+from deepflix.hookspecs import hookimpl
+from deepflix.models import Segment, SpeechRequest, SpeechResult
+from deepflix.speech.base import SpeechProvider
+
+RELEASE = threading.Event()  # the voice provider holds every call until this is set
+ENTERED: list[str] = []
+
+
+class HeldVoice(SpeechProvider):
+    """Speaks a short tone, after waiting for RELEASE: a slow voice, under the test's control."""
+
+    provider_id = "apitest/held-voice"
+
+    def generate(self, request: SpeechRequest, ctx: Any) -> SpeechResult:
+        ENTERED.append(request.lines[0].text)
+        RELEASE.wait(60)
+        sr = 8000
+        wav = (0.2 * np.sin(2 * np.pi * 220 * np.arange(sr // 4) / sr) * 32767).astype(np.int16)
+        wavfile.write(ctx.out_dir / "speech.wav", sr, wav)
+        return SpeechResult(audio="speech.wav", sample_rate=sr, duration=0.25,
+                            segments=[Segment(start=0.0, end=0.25, text=request.lines[0].text)])
+
+
+class _Plugin:
+    @hookimpl
+    def register_speech_providers(self, register: Any) -> None:
+        register(HeldVoice)
+
+
+@pytest.fixture(scope="module")
+def held_voice() -> Iterator[None]:
+    from deepflix import plugins
+
+    plugin = _Plugin()
+    plugins.pm.register(plugin, "apitest-held-voice")
+    plugins.reset()
+    old = os.environ.get("DEEPFLIX_SPEECH_PROVIDER")
+    os.environ["DEEPFLIX_SPEECH_PROVIDER"] = HeldVoice.provider_id
+    yield
+    if old is None:
+        os.environ.pop("DEEPFLIX_SPEECH_PROVIDER", None)
+    else:
+        os.environ["DEEPFLIX_SPEECH_PROVIDER"] = old
+    plugins.pm.unregister(plugin)
+    plugins.reset()
+
+
+class Served:
+    """The gateway app on a real uvicorn server on 127.0.0.1 (an ephemeral port), so
+    concurrent clients meet the same thread pools a deployment has."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
+                                                    lifespan="on", limit_concurrency=None))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        self.url = "http://127.0.0.1:%d" % self.server.servers[0].sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)
+
+
+@pytest.fixture(scope="module")
+def voice_gw(tmp_path_factory: pytest.TempPathFactory, held_voice: None) -> Iterator[tuple[Gateway, Served]]:
+    # one voice thread and one waiting place: two calls in flight at most, whoever sends them
+    gen = make_gateway(tmp_path_factory.mktemp("voice"), deepflix_stage_workers_voice=1, deepflix_stage_queue=1)
+    gw = next(gen)
+    served = Served(gw.client.app)
+    yield gw, served
+    RELEASE.set()
+    served.stop()
+    next(gen, None)
+
+
+def _wait(cond: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_voice_flood_from_one_key_leaves_others_reads_alone(voice_gw: tuple[Gateway, Served]) -> None:
+    gw, served = voice_gw
+    RELEASE.clear()
+    ENTERED.clear()
+    n = 44  # the attack: more calls at once than the gateway's shared thread pool (40) has threads
+    pool = ThreadPoolExecutor(n + 8)
+    client = httpx.Client(base_url=served.url, timeout=90)
+
+    def voice(i: int, user: str = "alice") -> httpx.Response:
+        return client.post("/generate-voice", json={"text": f"Line number {i} of the flood."}, headers=gw.h(user))
+
+    calls = [pool.submit(voice, i) for i in range(n)]
+    # saturated: the held calls are inside the provider, every other one has answered
+    # (or, on a gateway without its own voice pool, the shared pool is full)
+    _wait(lambda: len(ENTERED) >= 40 or (ENTERED and sum(f.done() for f in calls) >= n - 2), 60,
+          "the voice calls neither entered the provider nor answered")
+    reads: list[Future[httpx.Response]] = [
+        pool.submit(client.get, "/api/movies", headers=gw.h("bob")) for _ in range(5)]
+    other_voice = pool.submit(voice, 999, "bob")
+    deadline = time.monotonic() + 20
+    while not all(f.done() for f in reads) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    reads_done_while_held = all(f.done() for f in reads)
+    bob_voice_done_while_held = other_voice.done()
+    RELEASE.set()
+    answers = [f.result() for f in calls]
+    pool.shutdown()
+    client.close()
+    assert reads_done_while_held, "another user's reads waited behind one key's voice calls"
+    assert all(f.result().status_code == 200 for f in reads)
+    # one key may hold two calls; the rest were refused at once, saying when to come back
+    ok = [a for a in answers if a.status_code == 200]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(ok) == 2 and len(refused) == n - 2, sorted(a.status_code for a in answers)
+    assert all(int(a.headers["retry-after"]) >= 1 and "at once is 2" in a.json()["detail"] for a in refused)
+    assert all(a.headers["content-type"] == "audio/wav" and a.content[:4] == b"RIFF" for a in ok)
+    # the voice pool (one thread, one waiting place) was full: bob was told so at once
+    assert bob_voice_done_while_held
+    r = other_voice.result()
+    assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1 and "busy" in r.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def costly(tmp_path_factory: pytest.TempPathFactory, held_voice: None) -> Iterator[Gateway]:
+    yield from make_gateway(tmp_path_factory.mktemp("cost"), deepflix_rate_per_minute=6.0, deepflix_rate_burst=30)
+
+
+def test_voice_costs_its_characters_and_long_text_is_refused(costly: Gateway) -> None:
+    RELEASE.set()
+    c = costly.client
+    r = c.post("/generate-voice", json={"text": "x " * 1500}, headers=costly.h("alice"))
+    assert r.status_code == 422 and "the most this server speaks in one call is 2000" in r.text
+    long = "A long line of speech. " * 86  # 1978 characters: 20 requests' worth
+    r = c.post("/generate-voice", json={"text": long}, headers=costly.h("alice"))
+    assert r.status_code == 200, r.text
+    # 30 - 20 = 10 left: the next long call cannot pay, though a request count would allow it
+    r = c.post("/generate-voice", json={"text": long + " Again."}, headers=costly.h("alice"))
+    assert r.status_code == 429 and "costs 20 requests" in r.json()["detail"]
+    assert int(r.headers["retry-after"]) >= 60  # 10 more tokens at 6 a minute
+    # a short call still fits, and bob's bucket is his own
+    assert c.post("/generate-voice", json={"text": "Short."}, headers=costly.h("alice")).status_code == 200
+    assert c.post("/generate-voice", json={"text": long}, headers=costly.h("bob")).status_code == 200
+
+
+def test_story_endpoint_runs_on_its_own_pool(costly: Gateway) -> None:
+    from deepflix.api import stage_pool
+
+    r = costly.client.post("/generate-cinematic-story", json={"genre": "noir", "prompt": "a pool of its own",
+                                                              "num_scenes": 3}, headers=costly.h("root"))
+    assert r.status_code == 200, r.text
+    pools = costly.client.app.state.stage_pools  # type: ignore[attr-defined]
+    assert isinstance(pools["story"], stage_pool.StagePool) and pools["story"].admitted == 0
