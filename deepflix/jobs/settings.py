@@ -36,6 +36,7 @@ class JobSettings(BaseSettings):
     min_backoff: float = Field(2.0, gt=0, description="s before the first retry of a failed stage")
     max_backoff: float = Field(120.0, gt=0)
     owner_inflight: int = Field(8, ge=1, description="stages one owner may have queued or running per queue kind")
+    cancel_poll: float = Field(1.0, gt=0, description="s between a running stage's checks that its film still wants it")
     time_limit_story: float = 600.0
     time_limit_picture: float = 900.0
     time_limit_speech: float = 600.0

@@ -19,6 +19,7 @@ from ..db.session import session_scope
 from ..errors import DeepFlixError, InvalidInput, ProviderError, UnknownProviderError
 from ..storage import open_store
 from . import state
+from .cancel import StageCancelled, stage_guard
 from .compute import ArtifactMissing, compute
 from .dispatch import add_event
 from .settings import job_settings
@@ -73,7 +74,12 @@ def execute(movie_id: str, stage_id: int) -> None:
     if job is None:
         return
     try:
-        done = compute(job, open_store(), progress=_Progress(job))
+        # the guard stops the stage (its subprocesses killed) once its film is cancelled or deleted
+        with stage_guard(movie_id, stage_id, js.cancel_poll):
+            done = compute(job, open_store(), progress=_Progress(job))
+    except StageCancelled:
+        log.info("stage %s of %s stopped: the film no longer wants it", job.stage, movie_id)
+        return
     except TimeLimitExceeded:
         limit = js.time_limit(job.stage)
         with session_scope() as s:

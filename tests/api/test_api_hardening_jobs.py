@@ -179,3 +179,45 @@ def test_story_endpoint_runs_on_its_own_pool(costly: Gateway) -> None:
     assert r.status_code == 200, r.text
     pools = costly.client.app.state.stage_pools  # type: ignore[attr-defined]
     assert isinstance(pools["story"], stage_pool.StagePool) and pools["story"].admitted == 0
+
+
+# --------------------------------------------------------------------------- finding 4: the day's quota
+
+
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    yield from make_gateway(tmp_path_factory.mktemp("daily"), deepflix_films_per_day=3)
+
+
+def test_deleting_films_does_not_give_the_days_quota_back(daily: Gateway) -> None:
+    c, h = daily.client, daily.h("alice")
+    body = {"prompt": "a film to delete", "num_sequences": 1}
+    for _ in range(3):
+        r = c.post("/api/movies", json=body, headers=h)
+        assert r.status_code == 202, r.text
+        assert c.delete(f"/api/movies/{r.json()['id']}", headers=h).status_code == 204
+    assert c.get("/api/movies", headers=h).json()["total"] == 0  # no rows left to count
+    r = c.post("/api/movies", json=body, headers=h)
+    assert r.status_code == 429 and "you started 3 films in the last 24 hours" in r.json()["detail"]
+    assert 3600 < int(r.headers["retry-after"]) <= 86400
+    assert c.post("/api/movies", json=body, headers=daily.h("bob")).status_code == 202  # bob's day is his own
+
+
+def test_the_ledger_starts_with_the_films_already_there(tmp_path: Path) -> None:
+    """Upgrading a database counts the films it already holds as admitted."""
+    from sqlalchemy import create_engine, text
+
+    from deepflix.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate(url, "0002_gateway")
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO movies (id, owner, request, options, status, priority, created_at, updated_at) "
+                          "VALUES ('m1', 'alice', '{}', '{}', 'succeeded', 'normal', '2026-12-01 10:00:00', "
+                          "'2026-12-01 10:00:00')"))
+    migrate(url)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT owner, movie_id FROM admissions")).all() == [("alice", "m1")]
+        assert conn.execute(text("SELECT count(*) FROM api_keys WHERE high_priority")).scalar() == 0
+    eng.dispose()

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
+from ...security import admissions
 from ...security.keys import Principal
 from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
@@ -83,6 +84,7 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
                     log.error("submit refused: %s", exc)
                     raise HTTPException(503, detail="the service is misconfigured: a stage has no provider; "
                                         "an operator must fix DEEPFLIX_*_PROVIDER") from exc
+                admissions.record(ws, who.user, movie["id"])  # the day's quota counts this, not the film
                 audit_request(request, ws, "movie.create", who=who, target=movie["id"], outcome=202,
                               detail={"genre": body.genre, "scenes": body.num_sequences, "resolution": body.resolution})
             return movie
@@ -112,7 +114,7 @@ def _check_quotas(request: Request, who: Principal, session: Session) -> None:
     _check_concurrency(request, who, session)
     per_day = who.films_per_day or settings_of(request).deepflix_films_per_day
     now = datetime.now(UTC)
-    made, oldest = backend.count_since(session, who.user, now - timedelta(days=1))
+    made, oldest = admissions.count_since(session, who.user, now - timedelta(days=1))
     if made >= per_day:
         wait = max(1.0, (oldest + timedelta(days=1) - now).total_seconds()) if oldest else 3600.0
         raise _quota(request, f"quota: you started {made} films in the last 24 hours and the most is {per_day}; "
