@@ -221,3 +221,99 @@ def test_the_ledger_starts_with_the_films_already_there(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT owner, movie_id FROM admissions")).all() == [("alice", "m1")]
         assert conn.execute(text("SELECT count(*) FROM api_keys WHERE high_priority")).scalar() == 0
     eng.dispose()
+
+
+# --------------------------------------------------------------------------- finding 10: providers and priority
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    yield from make_gateway(tmp_path_factory.mktemp("policy"))
+
+
+def test_users_pick_only_allowed_providers_and_admins_any(policy: Gateway) -> None:
+    c = policy.client
+    body = {"prompt": "a film with a chosen painter", "num_sequences": 1, "providers": {"picture": "comfyui/workflow"}}
+    r = c.post("/api/movies", json=body, headers=policy.h("alice"))
+    assert r.status_code == 403 and "builtin/illustrator" in r.json()["detail"], r.text
+    assert c.get("/api/movies", headers=policy.h("alice")).json()["total"] == 0  # nothing was made
+    assert c.post("/api/movies", json=body, headers=policy.h("root")).status_code == 202
+    ok = {**body, "providers": {"picture": "builtin/illustrator", "story": "builtin/planner"}}
+    assert c.post("/api/movies", json=ok, headers=policy.h("alice")).status_code == 202
+    story = {"genre": "noir", "prompt": "a paid writer", "num_scenes": 2, "provider": "anthropic/claude"}
+    r = c.post("/generate-cinematic-story", json=story, headers=policy.h("alice"))
+    assert r.status_code == 403 and "builtin/planner" in r.json()["detail"]
+
+
+def test_the_operator_opens_providers_to_users(tmp_path: Path) -> None:
+    gen = make_gateway(tmp_path, deepflix_user_providers="picture=builtin/illustrator,comfyui/workflow;story=*")
+    gw = next(gen)
+    body = {"prompt": "an opened painter", "num_sequences": 1, "providers": {"picture": "comfyui/workflow",
+                                                                             "story": "openai/chat"}}
+    assert gw.client.post("/api/movies", json=body, headers=gw.h("alice")).status_code == 202
+    r = gw.client.post("/api/movies", json={**body, "providers": {"picture": "diffusers/local"}}, headers=gw.h("bob"))
+    assert r.status_code == 403 and "builtin/illustrator, comfyui/workflow" in r.json()["detail"]
+    next(gen, None)
+
+
+def test_priority_high_needs_an_admin_or_a_key_allowed_it(policy: Gateway) -> None:
+    from deepflix import db
+    from deepflix.security import keys
+
+    with db.session_scope() as s:
+        fast = keys.create_key(s, "carol", high_priority=True)[0]
+    c = policy.client
+    body = {"prompt": "a rushed film", "num_sequences": 1, "priority": "high"}
+    r = c.post("/api/movies", json=body, headers=policy.h("alice"))
+    assert r.status_code == 403 and "send 'normal' or 'low'" in r.json()["detail"]
+    assert c.post("/api/movies", json={**body, "priority": "low"}, headers=policy.h("alice")).status_code == 202
+    assert c.post("/api/movies", json=body, headers=policy.h("root")).status_code == 202
+    assert c.post("/api/movies", json=body, headers={"X-API-Key": fast}).status_code == 202
+
+
+def test_users_see_what_to_change_and_the_log_keeps_the_address(policy: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    """A picture stage whose ComfyUI (on the operator's network) is down: the film's error
+    names no address, says what to do, and the log line has the address."""
+    import socket
+
+    from deepflix.core import config
+    from deepflix.db import read_session
+    from deepflix.db.models import Stage
+    from deepflix.jobs import tasks
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    saved = {k: os.environ.get(k) for k in ("COMFYUI_URL", "DEEPFLIX_MAX_ATTEMPTS", "DEEPFLIX_RETRIES")}
+    os.environ.update(COMFYUI_URL=f"http://127.0.0.1:{port}", DEEPFLIX_MAX_ATTEMPTS="1", DEEPFLIX_RETRIES="0")
+    config.reload_settings()
+    try:
+        body = {"prompt": "a lighthouse at night", "num_sequences": 1, "providers": {"picture": "comfyui/workflow"}}
+        r = policy.client.post("/api/movies", json=body, headers=policy.h("root"))
+        mid = r.json()["id"]
+
+        def step() -> bool:  # what the workers do with the stages' messages, until the film ends
+            with read_session() as s:
+                todo = [st.id for st in s.query(Stage).filter_by(movie_id=mid)
+                        if st.status in ("ready", "queued")]
+            for sid in todo:
+                try:
+                    tasks.execute(mid, sid)
+                except tasks.RetryStage:
+                    pass
+            return bool(todo)
+
+        with caplog.at_level("WARNING", logger="deepflix.jobs"):
+            for _ in range(10):
+                if not step():
+                    break
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        config.reload_settings()
+    m = policy.client.get(f"/api/movies/{mid}", headers=policy.h("root")).json()
+    assert m["status"] == "failed", m["stages"]
+    shown = m["error"] + " ".join(st["error"] or "" for st in m["stages"])
+    assert str(port) not in shown and "127.0.0.1" not in shown and "http://" not in shown, shown
+    assert "choose another picture provider" in m["error"], m["error"]
+    assert any(f"127.0.0.1:{port}" in rec.getMessage() for rec in caplog.records)

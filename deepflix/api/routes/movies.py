@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
-from ...security import admissions
+from ...security import admissions, allowlist
 from ...security.keys import Principal
 from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
@@ -29,6 +29,7 @@ from ..schemas import (
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No API key, or not a valid one."},
+    403: {"model": ErrorBody, "description": "Not open to this key (a provider, priority high, an admin route)."},
     429: {"model": ErrorBody, "description": "Rate limit or quota reached; see Retry-After."},
 }
 MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -64,6 +65,15 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
             backend.check_provider(stage, name)
         except UnknownProviderError as exc:
             raise _invalid(("body", "providers", stage), str(exc)) from exc
+        try:
+            # the operator's allow-list (admins: any)
+            allowlist.check_provider(who, stage, name, settings_of(request).deepflix_user_providers)
+        except allowlist.ProviderNotAllowed as exc:
+            raise HTTPException(403, detail=str(exc)) from exc
+    try:
+        allowlist.check_priority(who, body.priority)
+    except allowlist.ProviderNotAllowed as exc:
+        raise HTTPException(403, detail=str(exc)) from exc
     # The quota is counted and the film inserted in one write transaction under a per-user lock
     # (backend.lock_user: an advisory lock on PostgreSQL, the write lock on SQLite), so neither two
     # threads nor two gateways can both slip under it. The lock per user here only queues one user's

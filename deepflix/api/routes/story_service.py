@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...core import config
@@ -96,6 +96,16 @@ def _write(body: CinematicStoryRequest, request: StoryRequest) -> Any:
 async def generate_cinematic_story(body: CinematicStoryRequest, http: Request) -> Any:
     """A story, or with total_chunks > 1 the next chunk of one."""
     request = body.story_request()
+    who = getattr(http.state, "principal", None)
+    if body.provider and who is not None:  # behind keys: the operator's allow-list (admins: any)
+        from ...security.allowlist import ProviderNotAllowed, check_provider
+        from ..settings import api_settings
+
+        spec = (getattr(http.app.state, "api_settings", None) or api_settings()).deepflix_user_providers
+        try:
+            check_provider(who, "story", body.provider, spec)
+        except ProviderNotAllowed as exc:
+            raise HTTPException(403, detail=str(exc)) from exc
     # on the story pool (api/stage_pool.py); a scene costs about one request
     return await run_stage_call(http, "story", float(math.ceil(request.num_scenes / body.total_chunks)), _write,
                                 body, request)
