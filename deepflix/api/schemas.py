@@ -37,6 +37,9 @@ class MovieCreate(BaseModel):
     providers: dict[StageName, str] = Field(
         default_factory=dict, description="Provider id per stage (the spec lists the installed ones); unset = the server's."
     )
+    webhook_url: str | None = Field(
+        None, max_length=2000, pattern=r"^https?://[^\s]+$",
+        description="Called (POST, signed with HMAC-SHA256) when the film is done or has failed; public addresses only.")
     userId: str | None = Field(None, max_length=64, description="Ignored unless it differs from the key's user (then 422).")
 
     @field_validator("prompt", mode="before")

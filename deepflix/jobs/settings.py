@@ -44,6 +44,9 @@ class JobSettings(BaseSettings):
     time_limit_segment: float = 1200.0
     time_limit_cut: float = 1800.0
 
+    # webhooks (security/netguard.py): let them reach loopback and private addresses (a receiver on your network)
+    webhook_allow_private: bool = False
+
     # workers
     worker_threads: int = Field(2, ge=1, le=64)
     worker_processes: int = Field(1, ge=1, le=64)

@@ -317,3 +317,145 @@ def test_users_see_what_to_change_and_the_log_keeps_the_address(policy: Gateway,
     assert str(port) not in shown and "127.0.0.1" not in shown and "http://" not in shown, shown
     assert "choose another picture provider" in m["error"], m["error"]
     assert any(f"127.0.0.1:{port}" in rec.getMessage() for rec in caplog.records)
+
+
+# --------------------------------------------------------------------------- finding 14: the webhook
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 (an ephemeral port): records every request;
+    /fail answers 500, /redirect answers 307 to /elsewhere."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.seen = []  # type: list[tuple[str, dict[str, str], bytes]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                seen.append((self.path, dict(self.headers), body))
+                if self.path == "/fail":
+                    self.send_response(500)
+                elif self.path == "/redirect":
+                    self.send_response(307)
+                    self.send_header("Location", "/elsewhere")
+                else:
+                    self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def hooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Receiver]]:
+    rx = Receiver()
+    gen = make_gateway(tmp_path_factory.mktemp("hooks"))
+    gw = next(gen)
+    yield gw, rx
+    next(gen, None)
+    rx.close()
+
+
+def _allow_private(on: bool) -> None:
+    from deepflix.core import config
+
+    if on:
+        os.environ["DEEPFLIX_WEBHOOK_ALLOW_PRIVATE"] = "1"
+    else:
+        os.environ.pop("DEEPFLIX_WEBHOOK_ALLOW_PRIVATE", None)
+    config.reload_settings()
+
+
+def _failed_film_with_hook(gw: Gateway, url: str) -> str:
+    from deepflix import db
+    from deepflix.db.models import Stage
+    from deepflix.jobs import state
+
+    r = gw.client.post("/api/movies", json={"prompt": "a film that fails", "num_sequences": 1, "webhook_url": url},
+                       headers=gw.h("alice"))
+    assert r.status_code == 202, r.text
+    mid = r.json()["id"]
+    with db.session_scope() as s:  # as a worker records a stage that failed for good
+        sid = s.query(Stage).filter_by(movie_id=mid, name="story").one().id
+        s.query(Stage).filter_by(id=sid).update({"status": "running"})
+        state.fail_stage(s, mid, sid, "the story provider failed (test)")
+    return mid
+
+
+def _events(mid: str, prefix: str = "webhook") -> list[Any]:
+    from deepflix import db
+    from deepflix.db.models import Event
+
+    with db.read_session() as s:
+        return [(e.kind, e.message, e.data) for e in s.query(Event).filter_by(movie_id=mid).order_by(Event.id)
+                if e.kind.startswith(prefix)]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://169.254.169.254/latest",
+                                 "http://10.1.2.3/hook", "http://[::1]:9/hook", "http://user:pw@example.com/",
+                                 "ftp://example.com/hook"])
+def test_webhook_to_an_inner_address_is_refused(hooks: tuple[Gateway, Receiver], url: str) -> None:
+    gw, _ = hooks
+    _allow_private(False)
+    r = gw.client.post("/api/movies", json={"prompt": "a hooked film", "webhook_url": url}, headers=gw.h("alice"))
+    assert r.status_code == 422 and "webhook_url" in str(r.json()["detail"]), r.text
+
+
+def test_webhook_is_signed_recorded_and_retried(hooks: tuple[Gateway, Receiver]) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from deepflix.core import config
+    from deepflix.jobs import webhook
+
+    gw, rx = hooks
+    _allow_private(True)
+    try:
+        mid = _failed_film_with_hook(gw, rx.url + "/hook")
+        webhook.notify(mid)  # what the notify actor does
+        path, headers, body = rx.seen[-1]
+        assert path == "/hook" and json.loads(body)["status"] == "failed" and json.loads(body)["id"] == mid
+        secret = config.settings.deepflix_secret_key.get_secret_value().encode()
+        ts = headers["X-DeepFlix-Timestamp"]
+        expect = "sha256=" + hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["X-DeepFlix-Signature"], expect)
+        assert _events(mid) == [("webhook", "HTTP 204", {"attempt": 1, "status": 204})]
+        # a receiver that fails: the attempt is recorded and the actor raises, so Dramatiq retries with backoff
+        bad = _failed_film_with_hook(gw, rx.url + "/fail")
+        with pytest.raises(RuntimeError, match="HTTP 500"):
+            webhook.notify(bad)
+        assert _events(bad) == [("webhook_failed", "HTTP 500", {"attempt": 1, "status": 500})]
+        # a redirect is not followed (it could lead anywhere), and not retried
+        hop = _failed_film_with_hook(gw, rx.url + "/redirect")
+        webhook.notify(hop)
+        assert [p for p, _, _ in rx.seen].count("/elsewhere") == 0
+        assert _events(hop)[0][0] == "webhook_refused" and "redirects are not followed" in _events(hop)[0][1]
+    finally:
+        _allow_private(False)
+
+
+def test_webhook_is_checked_again_when_sent(hooks: tuple[Gateway, Receiver]) -> None:
+    """Allowed when the film was submitted, refused when the setting is gone: the address
+    is checked on every send, after resolving, and nothing reaches the receiver."""
+    from deepflix.jobs import webhook
+
+    gw, rx = hooks
+    _allow_private(True)
+    mid = _failed_film_with_hook(gw, rx.url + "/late")
+    _allow_private(False)
+    webhook.notify(mid)
+    assert "/late" not in [p for p, _, _ in rx.seen]
+    kind, message, data = _events(mid)[0]
+    assert kind == "webhook_refused" and "loopback" in message and data == {"attempt": 1, "status": None}

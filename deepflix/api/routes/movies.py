@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,14 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
         allowlist.check_priority(who, body.priority)
     except allowlist.ProviderNotAllowed as exc:
         raise HTTPException(403, detail=str(exc)) from exc
+    if body.webhook_url is not None:  # resolved here, before any lock: a refused address changes nothing
+        from ...jobs.settings import job_settings
+        from ...security.netguard import AddressRefused, resolve_checked
+
+        try:
+            await run_in_threadpool(resolve_checked, body.webhook_url, job_settings().webhook_allow_private)
+        except AddressRefused as exc:
+            raise _invalid(("body", "webhook_url"), str(exc)) from exc
     # The quota is counted and the film inserted in one write transaction under a per-user lock
     # (backend.lock_user: an advisory lock on PostgreSQL, the write lock on SQLite), so neither two
     # threads nor two gateways can both slip under it. The lock per user here only queues one user's
