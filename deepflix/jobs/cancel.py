@@ -65,7 +65,7 @@ def _kill_tree(proc: subprocess.Popen[Any]) -> None:
     if proc.poll() is not None:
         return
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
 
         for child in psutil.Process(proc.pid).children(recursive=True):
             try:

@@ -40,12 +40,12 @@ def allowed(stage: str, spec: str) -> list[str]:
     from ..plugins import STAGES, providers
 
     installed = set(providers(stage))
-    rule = parse(spec, tuple(STAGES)).get(stage, "default")
-    if rule is None:
-        return sorted(installed)
-    if rule == "default":
-        rule = {config.settings.provider_for(stage)} | {n for n in installed if n.startswith("builtin/")}
-    return sorted(installed & rule)
+    rules = parse(spec, tuple(STAGES))
+    if stage not in rules:  # the default: the server's own choice and the offline built-ins
+        return sorted(installed & ({config.settings.provider_for(stage)} | {n for n in installed
+                                                                          if n.startswith("builtin/")}))
+    rule = rules[stage]
+    return sorted(installed if rule is None else installed & rule)
 
 
 def check_provider(who: Principal | None, stage: str, name: str, spec: str) -> None:
