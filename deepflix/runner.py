@@ -121,3 +121,6 @@ def run_stage(
             err = ProviderError(f"{prov.provider_id} failed: {type(exc).__name__}: {exc}")
             err.stage, err.scene = stage, scene
             raise err from exc
+        except BaseException:  # interrupted (a cancelled film's stage, a time limit): leave nothing half-made
+            staging.discard()
+            raise

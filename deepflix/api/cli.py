@@ -25,6 +25,7 @@ def keys_create(
     max_concurrent: Annotated[Optional[int], typer.Option(min=1, help="Unfinished films at once (default: DEEPFLIX_MAX_CONCURRENT_JOBS).")] = None,
     films_per_day: Annotated[Optional[int], typer.Option(min=1, help="Films started per 24 h (default: DEEPFLIX_FILMS_PER_DAY).")] = None,
     rate_per_minute: Annotated[Optional[float], typer.Option(min=0.1, help="Requests a minute (default: DEEPFLIX_RATE_PER_MINUTE).")] = None,
+    high_priority: Annotated[bool, typer.Option("--high-priority", help="May submit films with priority high.")] = False,
 ) -> None:
     """Make a key and print it. It is shown once: only its hash is stored."""
     from ..db import session_scope
@@ -34,7 +35,7 @@ def keys_create(
     with session_scope() as s:
         raw, row = keys.create_key(s, user, name=name, role="admin" if admin else "user",
                                    max_concurrent_jobs=max_concurrent, films_per_day=films_per_day,
-                                   rate_per_minute=rate_per_minute)
+                                   rate_per_minute=rate_per_minute, high_priority=high_priority)
         audit.record(s, "key.create", user=user, key_id=row.id, target=row.id, detail={"via": "cli", "role": row.role})
     typer.echo(raw)
     typer.echo(f"key {row.id} for {user}: keep it secret; it is not shown again", err=True)

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import DeepFlixError, InvalidInput
 from .bodylimit import BodyLimitMiddleware
+from ..security.public_errors import public_message
 from .deps import rate_limited_principal, write_gate
 from .docs import install_docs
 from .metrics import Metrics
@@ -108,7 +109,8 @@ def install_gateway_errors(app: FastAPI) -> None:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(int(retry_after + 0.999))
-        return JSONResponse({"detail": str(exc)}, status_code=error_status(exc), headers=headers)
+        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)  # the detail
+        return JSONResponse({"detail": public_message(exc)}, status_code=error_status(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

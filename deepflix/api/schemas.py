@@ -40,6 +40,9 @@ class MovieCreate(BaseModel):
     )
     review: Literal["story", "pictures"] | None = Field(
         None, description="Stop after this stage (status awaiting_review) for edits; then POST .../render.")
+    webhook_url: str | None = Field(
+        None, max_length=2000, pattern=r"^https?://[^\s]+$",
+        description="Called (POST, signed with HMAC-SHA256) when the film is done or has failed; public addresses only.")
     userId: str | None = Field(None, max_length=64, description="Ignored unless it differs from the key's user (then 422).")
 
     @field_validator("prompt", mode="before")

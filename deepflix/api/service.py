@@ -13,6 +13,7 @@ from fastapi.params import Depends
 from fastapi.responses import JSONResponse
 
 from ..errors import DeepFlixError, InvalidInput, NeedsKeyError, ProviderError
+from ..security.public_errors import public_message
 
 log = logging.getLogger("deepflix.api")
 
@@ -37,7 +38,8 @@ def install_error_handlers(app: FastAPI) -> None:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(int(retry_after + 0.999))
-        return JSONResponse({"detail": str(exc)}, status_code=error_status(exc), headers=headers)
+        log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)  # the detail
+        return JSONResponse({"detail": public_message(exc)}, status_code=error_status(exc), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -43,6 +43,16 @@ class ApiSettings(BaseSettings):
     # /metrics: answered from a cache this long; a bearer token when set
     deepflix_metrics_cache_seconds: float = Field(5.0, ge=0)
     deepflix_metrics_token: SecretStr | None = None
+    # the seed's stage endpoints run on small pools of their own (api/stage_pool.py)
+    deepflix_stage_workers_voice: int = Field(2, ge=1, le=64, description="threads for /generate-voice")
+    deepflix_stage_workers_images: int = Field(1, ge=1, le=64, description="threads for /generateImages")
+    deepflix_stage_workers_story: int = Field(2, ge=1, le=64, description="threads for /generate-cinematic-story")
+    deepflix_stage_queue: int = Field(8, ge=0, le=1000, description="calls per kind that may wait for a thread")
+    deepflix_stage_inflight_per_key: int = Field(2, ge=1, le=64, description="stage calls in flight per key and kind")
+    deepflix_voice_max_chars: int = Field(2000, ge=1, le=5000, description="longest text /generate-voice speaks")
+    # which providers users may pick per stage (security/allowlist.py): "story=builtin/planner,openai/chat;picture=*"
+    deepflix_user_providers: str = Field("", description="providers open to user keys per stage")
+    deepflix_voice_chars_per_request: int = Field(100, ge=1, description="a voice call costs one request per this many characters")
 
 
 _settings: ApiSettings | None = None

@@ -36,6 +36,10 @@ class JobSettings(BaseSettings):
     min_backoff: float = Field(2.0, gt=0, description="s before the first retry of a failed stage")
     max_backoff: float = Field(120.0, gt=0)
     owner_inflight: int = Field(8, ge=1, description="stages one owner may have queued or running per queue kind")
+    cancel_poll: float = Field(1.0, gt=0, description="s between a running stage's checks that its film still wants it")
+
+    # webhooks (security/netguard.py): let them reach loopback and private addresses (a receiver on your network)
+    webhook_allow_private: bool = False
 
     # workers
     worker_threads: int = Field(2, ge=1, le=64)

@@ -17,8 +17,10 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from ..db.session import session_scope
 from ..errors import DeepFlixError, InvalidInput, ProviderError, UnknownProviderError
+from ..security.public_errors import public_message
 from ..storage import open_store
 from . import state
+from .cancel import StageCancelled, stage_guard
 from .compute import ArtifactMissing, compute
 from .dispatch import add_event
 from .settings import job_settings
@@ -73,17 +75,25 @@ def execute(movie_id: str, stage_id: int) -> None:
     if job is None:
         return
     try:
-        done = compute(job, open_store(), progress=_Progress(job))
+        # the guard stops the stage (its subprocesses killed) once its film is cancelled or deleted
+        with stage_guard(movie_id, stage_id, js.cancel_poll):
+            done = compute(job, open_store(), progress=_Progress(job))
+    except StageCancelled:
+        log.info("stage %s of %s stopped: the film no longer wants it", job.stage, movie_id)
+        return
     except TimeLimitExceeded:
         limit = js.time_limit(job.stage)
         with session_scope() as s:
             state.fail_stage(s, movie_id, stage_id, f"exceeded its time limit of {limit:.0f} s")
         return
     except Exception as exc:
-        message = str(exc) or type(exc).__name__
+        detail = str(exc) or type(exc).__name__
         if not isinstance(exc, DeepFlixError):
             log.exception("stage %s of %s failed", job.stage, movie_id)
-            message = f"{type(exc).__name__}: {message}"
+            detail = f"{type(exc).__name__}: {detail}"
+        else:  # the operator's log keeps the detail; the film's rows (shown to its user) get public words
+            log.warning("stage %s (scene %s) of %s failed: %s", job.stage, job.scene, movie_id, detail)
+        message = public_message(exc, job.stage, (job.options.get("providers") or {}).get(job.stage))
         if _permanent(exc) or job.attempts >= js.max_attempts:
             with session_scope() as s:
                 state.fail_stage(s, movie_id, stage_id, message)

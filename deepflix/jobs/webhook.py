@@ -49,8 +49,42 @@ def payload(movie: Movie) -> dict[str, Any]:
     }
 
 
+def _attempt() -> int:
+    from dramatiq.middleware import CurrentMessage
+
+    msg = CurrentMessage.get_current_message()
+    return int(msg.options.get("retries", 0)) + 1 if msg is not None else 1
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], allow_private: bool) -> httpx.Response:
+    """POST to the address that was checked (security/netguard.py), naming the host in
+    the Host header and, for https, in SNI and the certificate check: a second DNS
+    lookup (which could answer with another address) never happens."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from ..security.netguard import resolve_checked
+
+    host, port, addrs = resolve_checked(url, allow_private)
+    parts = urlsplit(url)
+    ip = addrs[0]
+    netloc = (f"[{ip}]" if ":" in ip else ip) + f":{port}"
+    target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    default = 443 if parts.scheme == "https" else 80
+    headers = {**headers, "Host": host if port == default else f"{host}:{port}"}
+    with httpx.Client(timeout=10.0, follow_redirects=False) as client:
+        request = client.build_request("POST", target, content=body, headers=headers,
+                                       extensions={"sni_hostname": host})
+        return client.send(request)
+
+
 def notify(movie_id: str) -> None:
-    """The actor: POST the movie's outcome; an error or non-2xx answer raises, so Dramatiq retries."""
+    """The actor: POST the movie's outcome. Each attempt is recorded as an event
+    (webhook / webhook_failed / webhook_refused, with the attempt and the status);
+    an error or a non-2xx answer raises, so Dramatiq retries with backoff. A refused
+    address or a redirect (never followed) is not retried."""
+    from ..security.netguard import AddressRefused
+    from .settings import job_settings
+
     with read_session() as s:
         movie = s.get(Movie, movie_id)
         if movie is None or not movie.webhook_url or movie.status not in ("succeeded", "failed"):
@@ -61,12 +95,21 @@ def notify(movie_id: str) -> None:
     headers = {"Content-Type": "application/json", "User-Agent": "DeepFlix-Webhook/1",
                "X-DeepFlix-Event": f"movie.{body_obj['status']}", "X-DeepFlix-Timestamp": ts,
                "X-DeepFlix-Signature": sign(body, ts)}
+    attempt, status, retry = _attempt(), None, True
     try:
-        r = httpx.post(url, content=body, headers=headers, timeout=10.0, follow_redirects=False)
-        ok, detail = r.is_success, f"HTTP {r.status_code}"
+        r = _post(url, body, headers, job_settings().webhook_allow_private)
+        status = r.status_code
+        ok, kind, detail = r.is_success, "webhook", f"HTTP {r.status_code}"
+        if r.is_redirect or 300 <= r.status_code < 400:
+            ok, kind, retry = False, "webhook_refused", False
+            detail = f"HTTP {r.status_code}: redirects are not followed"
+        elif not ok:
+            kind = "webhook_failed"
+    except AddressRefused as exc:
+        ok, kind, detail, retry = False, "webhook_refused", str(exc), False
     except httpx.HTTPError as exc:
-        ok, detail = False, type(exc).__name__
+        ok, kind, detail = False, "webhook_failed", type(exc).__name__
     with session_scope() as s:
-        add_event(s, movie_id, "webhook" if ok else "webhook_failed", message=detail)
-    if not ok:
+        add_event(s, movie_id, kind, message=detail, data={"attempt": attempt, "status": status})
+    if not ok and retry:
         raise RuntimeError(f"webhook for {movie_id} answered {detail}")

@@ -43,6 +43,7 @@ class Principal:
     max_concurrent_jobs: int | None = None
     films_per_day: int | None = None
     rate_per_minute: float | None = None
+    high_priority: bool = False  # may submit priority "high" (admins always may)
 
     @property
     def is_admin(self) -> bool:
@@ -74,6 +75,7 @@ def create_key(
     max_concurrent_jobs: int | None = None,
     films_per_day: int | None = None,
     rate_per_minute: float | None = None,
+    high_priority: bool = False,
 ) -> tuple[str, ApiKey]:
     """A new key for ``user``: returns the key (shown once, never stored) and its row."""
     check_user(user)
@@ -91,6 +93,7 @@ def create_key(
         max_concurrent_jobs=max_concurrent_jobs,
         films_per_day=films_per_day,
         rate_per_minute=rate_per_minute,
+        high_priority=high_priority,
     )
     session.add(row)
     session.flush()
@@ -162,6 +165,7 @@ def verify(session: Session, raw: str) -> Principal | None:
         max_concurrent_jobs=row.max_concurrent_jobs,
         films_per_day=row.films_per_day,
         rate_per_minute=row.rate_per_minute,
+        high_priority=bool(row.high_priority),
     )
     _cache.put(row.id, digest, p)
     return p

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UTCDateTime
@@ -26,6 +26,8 @@ class ApiKey(Base):
     max_concurrent_jobs: Mapped[int | None] = mapped_column(Integer, nullable=True)
     films_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rate_per_minute: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # may submit films with priority "high" (admins always may)
+    high_priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEntry(Base):
@@ -45,3 +47,17 @@ class AuditEntry(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)  # short JSON, never a secret
+
+
+class Admission(Base):
+    """One film admitted for a user (submitted through the gateway). The day's quota
+    counts these, not the movies table: deleting a film does not give its place back."""
+
+    __tablename__ = "admissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    movie_id: Mapped[str] = mapped_column(String(36))  # no foreign key: it outlives the film
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_admissions_owner_at", "owner", "at"),)

@@ -171,6 +171,21 @@ class FakeSegment(SegmentProvider):
                              height=request.height)
 
 
+class EncodingSegment(FakeSegment):
+    """Runs a real ffmpeg first (a slow, cheap one: a tiny test pattern read in real time
+    for JOBSTEST_FFMPEG_SECONDS), through the helper the built-in segment uses."""
+
+    provider_id = "jobstest/encoding-segment"
+
+    def generate(self, request: SegmentRequest, ctx):  # type: ignore[no-untyped-def]
+        from deepflix.video.encode import run_ffmpeg
+
+        seconds = os.environ.get("JOBSTEST_FFMPEG_SECONDS", "120")
+        run_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=32x18:rate=2", "-t", seconds, "-f", "null", "-"],
+                   what="test encode")
+        return super().generate(request, ctx)
+
+
 class FakeCut(CutProvider):
     provider_id = "jobstest/cut"
 
@@ -220,6 +235,7 @@ def register_score_providers(register):  # type: ignore[no-untyped-def]
 @hookimpl
 def register_segment_providers(register):  # type: ignore[no-untyped-def]
     register(FakeSegment)
+    register(EncodingSegment)
 
 
 @hookimpl

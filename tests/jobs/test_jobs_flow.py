@@ -184,6 +184,7 @@ def test_webhook_is_signed_and_retried(jobs_env: JobsEnv, inproc_worker: object)
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    jobs_env.set(DEEPFLIX_WEBHOOK_ALLOW_PRIVATE="1")  # the receiver is on loopback, refused by default
     try:
         mid = submit(seed=61, webhook_url=f"http://127.0.0.1:{srv.server_port}/hook")
         assert wait_movie(mid).status == "succeeded"
@@ -198,3 +199,6 @@ def test_webhook_is_signed_and_retried(jobs_env: JobsEnv, inproc_worker: object)
     assert headers["X-DeepFlix-Signature"] == sign(body, headers["X-DeepFlix-Timestamp"])
     assert json.loads(body)["id"] == mid and json.loads(body)["urls"]["movie"] == f"/api/movies/{mid}/video"
     assert kinds(mid).count("webhook_failed") == 1 and kinds(mid)[-1] == "webhook"
+    with read_session() as s:  # each attempt recorded, with its number and answer
+        attempts = [(e.kind, e.data) for e in service.events_after(s, mid) if e.kind.startswith("webhook")]
+    assert attempts == [("webhook_failed", {"attempt": 1, "status": 500}), ("webhook", {"attempt": 2, "status": 204})]

@@ -28,7 +28,7 @@ import re
 from typing import Annotated, Any, Literal
 
 import cv2
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,7 @@ from ...models import (
     Shot, TimeOfDay, Weather, frame_size,
 )
 from ..service import secured_app_getattr, stage_app
+from ..stage_pool import run_stage_call
 
 router = APIRouter(tags=["images"])
 
@@ -174,9 +175,11 @@ def _draw(body: GenerateImages, fmt: str) -> ImagesOut:
 )
 async def generate_images(
     body: GenerateImages,
+    request: Request,
     fmt: Annotated[Literal["png", "jpeg"], Query(alias="format", description="image encoding in the answer")] = "png",
 ) -> ImagesOut:
-    return await run_in_threadpool(_draw, body, fmt)
+    # a picture costs about what a few requests do; each scene is one picture
+    return await run_stage_call(request, "images", 2.0 * len(body.sequence_data), _draw, body, fmt)
 
 
 @router.get("/health", summary="Is the picture provider ready (no paid call)")

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
+from ...security import admissions, allowlist
 from ...security.keys import Principal
 from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
@@ -28,6 +30,7 @@ from ..schemas import (
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No API key, or not a valid one."},
+    403: {"model": ErrorBody, "description": "Not open to this key (a provider, priority high, an admin route)."},
     429: {"model": ErrorBody, "description": "Rate limit or quota reached; see Retry-After."},
 }
 MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -63,6 +66,23 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
             backend.check_provider(stage, name)
         except UnknownProviderError as exc:
             raise _invalid(("body", "providers", stage), str(exc)) from exc
+        try:
+            # the operator's allow-list (admins: any)
+            allowlist.check_provider(who, stage, name, settings_of(request).deepflix_user_providers)
+        except allowlist.ProviderNotAllowed as exc:
+            raise HTTPException(403, detail=str(exc)) from exc
+    try:
+        allowlist.check_priority(who, body.priority)
+    except allowlist.ProviderNotAllowed as exc:
+        raise HTTPException(403, detail=str(exc)) from exc
+    if body.webhook_url is not None:  # resolved here, before any lock: a refused address changes nothing
+        from ...jobs.settings import job_settings
+        from ...security.netguard import AddressRefused, resolve_checked
+
+        try:
+            await run_in_threadpool(resolve_checked, body.webhook_url, job_settings().webhook_allow_private)
+        except AddressRefused as exc:
+            raise _invalid(("body", "webhook_url"), str(exc)) from exc
     # The quota is counted and the film inserted in one write transaction under a per-user lock
     # (backend.lock_user: an advisory lock on PostgreSQL, the write lock on SQLite), so neither two
     # threads nor two gateways can both slip under it. The lock per user here only queues one user's
@@ -83,6 +103,7 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
                     log.error("submit refused: %s", exc)
                     raise HTTPException(503, detail="the service is misconfigured: a stage has no provider; "
                                         "an operator must fix DEEPFLIX_*_PROVIDER") from exc
+                admissions.record(ws, who.user, movie["id"])  # the day's quota counts this, not the film
                 audit_request(request, ws, "movie.create", who=who, target=movie["id"], outcome=202,
                               detail={"genre": body.genre, "scenes": body.num_sequences, "resolution": body.resolution})
             return movie
@@ -112,7 +133,7 @@ def _check_quotas(request: Request, who: Principal, session: Session) -> None:
     _check_concurrency(request, who, session)
     per_day = who.films_per_day or settings_of(request).deepflix_films_per_day
     now = datetime.now(UTC)
-    made, oldest = backend.count_since(session, who.user, now - timedelta(days=1))
+    made, oldest = admissions.count_since(session, who.user, now - timedelta(days=1))
     if made >= per_day:
         wait = max(1.0, (oldest + timedelta(days=1) - now).total_seconds()) if oldest else 3600.0
         raise _quota(request, f"quota: you started {made} films in the last 24 hours and the most is {per_day}; "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...core import config
@@ -27,6 +27,7 @@ from ...storage import open_store
 from ...story import lexicon
 from ...story.repair import nearest
 from ..service import secured_app_getattr, stage_app
+from ..stage_pool import run_stage_call
 
 router = APIRouter(tags=["story"])
 
@@ -84,14 +85,30 @@ class CinematicStoryRequest(BaseModel):
         })
 
 
-@router.post("/generate-cinematic-story", response_model=Story)
-def generate_cinematic_story(body: CinematicStoryRequest) -> Any:
-    """A story, or with total_chunks > 1 the next chunk of one."""
-    request = body.story_request()
+def _write(body: CinematicStoryRequest, request: StoryRequest) -> Any:
     provider = get_provider("story", body.provider or config.settings.provider_for("story"))
     outcome = run_stage("story", request, store=open_store(), provider=provider,
                         retries=config.settings.deepflix_retries)
     return outcome.result
+
+
+@router.post("/generate-cinematic-story", response_model=Story)
+async def generate_cinematic_story(body: CinematicStoryRequest, http: Request) -> Any:
+    """A story, or with total_chunks > 1 the next chunk of one."""
+    request = body.story_request()
+    who = getattr(http.state, "principal", None)
+    if body.provider and who is not None:  # behind keys: the operator's allow-list (admins: any)
+        from ...security.allowlist import ProviderNotAllowed, check_provider
+        from ..settings import api_settings
+
+        spec = (getattr(http.app.state, "api_settings", None) or api_settings()).deepflix_user_providers
+        try:
+            check_provider(who, "story", body.provider, spec)
+        except ProviderNotAllowed as exc:
+            raise HTTPException(403, detail=str(exc)) from exc
+    # on the story pool (api/stage_pool.py); a scene costs about one request
+    return await run_stage_call(http, "story", float(math.ceil(request.num_scenes / body.total_chunks)), _write,
+                                body, request)
 
 
 @router.get("/health")

@@ -17,9 +17,11 @@ gateway mounts the same router behind its API keys.
 from __future__ import annotations
 
 import base64
+import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...core import config
 from ...models import Segment, SpeechLine, SpeechRequest, Voice
 from ..service import secured_app_getattr, stage_app
+from ..settings import api_settings
+from ..stage_pool import run_stage_call
 
 router = APIRouter(tags=["voice"])
 
@@ -101,10 +105,17 @@ def _speak(body: GenerateVoice) -> tuple[bytes, Any, str]:
 )
 async def generate_voice(
     body: GenerateVoice,
+    request: Request,
     accept: Annotated[str, Header()] = "audio/wav",
     fmt: Annotated[Literal["wav", "json"] | None, Query(alias="format", description="overrides Accept")] = None,
 ) -> Response:
-    wav, result, provider_id = await run_in_threadpool(_speak, body)
+    s = getattr(request.app.state, "api_settings", None) or api_settings()
+    if len(body.text) > s.deepflix_voice_max_chars:
+        raise RequestValidationError([{"loc": ("body", "text"), "type": "value_error", "input": None,
+                                       "msg": f"text is {len(body.text)} characters; the most this server speaks in "
+                                              f"one call is {s.deepflix_voice_max_chars}: split it"}])
+    cost = max(1.0, math.ceil(len(body.text) / s.deepflix_voice_chars_per_request))
+    wav, result, provider_id = await run_stage_call(request, "voice", cost, _speak, body)
     as_json = fmt == "json" or (fmt is None and "application/json" in accept)
     if as_json:
         payload = VoiceAudio(provider=provider_id, audio_base64=base64.b64encode(wav).decode(),

@@ -1,7 +1,7 @@
 """review: a movie's held stages and its story versions
 
-Revision ID: 0003_review
-Revises: 0002_gateway
+Revision ID: 0004_review
+Revises: 0003_admissions
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_review"
-down_revision = "0002_gateway"
+revision = "0004_review"
+down_revision = "0003_admissions"
 branch_labels = None
 depends_on = None
 
