@@ -44,6 +44,17 @@ def _setting(interior: bool, place: str) -> str:
     return next((h for h in hits if h != "interior"), "field")
 
 
+def _weather(action: str) -> str:
+    """The first weather a sentence shows ("Rain hammers the glass"), not one it says is over."""
+    for sentence in re.split(r"(?<=[.!?])\s+", action.lower()):
+        if re.search(r"\b(gone|passed|over|cleared|no|without|stopped|ended)\b", sentence):
+            continue
+        for word, weather in _WEATHER:
+            if re.search(rf"\b{word}", sentence):
+                return weather
+    return "clear"
+
+
 def _cue_name(cue: str) -> str:
     name = cue.strip().lstrip("@")
     while _CUE_EXT.search(name):
@@ -153,7 +164,7 @@ def story_from_screenplay(path: Path, genre: str = "drama", seed: int = 0) -> St
             action = re.sub(rf"\b{re.escape(n.upper())}\b", n, action)
         present = [ids[n] for n in names
                    if any(w == n for w, _ in sc["lines"]) or re.search(rf"\b{re.escape(n)}\b", action, re.I)]
-        weather = next((v for k, v in _WEATHER if re.search(rf"\b{k}", action.lower())), "clear")
+        weather = _weather(action)
         place = sc["place"].title()
         desc = action or f"{', '.join(n for n in names if ids[n] in present)} at the {place.lower()}"
         scenes.append(Scene(
