@@ -56,6 +56,8 @@ def media_files(src: FilmSources) -> dict[str, tuple[str, Path]]:
 def _place(src: Path, dest: Path) -> None:
     """A hard link when the store is on the same disk (no copy), else a copy."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and os.path.samefile(src, dest):
+        return  # linked by an earlier export (and rename() onto the same file would leave the temp name behind)
     tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.unlink(missing_ok=True)
     try:
