@@ -477,6 +477,8 @@ def make_film(
 
 def _place(src: Path, dest: Path) -> None:
     """Put a stored file at dest: a hard link when possible (no copy), replacing atomically."""
+    if dest.exists() and dest.samefile(src):
+        return  # already this file: rename() onto a link of the same file is a no-op that leaves the temp behind
     tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.unlink(missing_ok=True)
     try:

@@ -25,7 +25,7 @@ HANDLE_SECONDS = 3.0  # media before and after each still, so editors (and EDL d
 META = "deepflix"
 
 
-def cut_plan(src: FilmSources) -> CutRequest:
+def cut_plan(src: FilmSources) -> CutRequest | Any:
     """The cut's own request for this film: scene starts, lengths, moves, transitions, cues."""
     story, fps = src.story, src.fps
     speech: list[SpeechResult] = [s.result for s in src.speech]
@@ -36,8 +36,10 @@ def cut_plan(src: FilmSources) -> CutRequest:
 
     cues = pipeline.subtitle_cues(story, slots, speech, fps)
     opts = pipeline.FilmOptions(fps=fps)
-    return pipeline.cut_request(story, slots, [outcome("picture", p) for p in src.pictures],
-                                [outcome("speech", s) for s in src.speech], None, cues, opts, src.providers)
+    pics, spoken = [outcome("picture", p) for p in src.pictures], [outcome("speech", s) for s in src.speech]
+    if hasattr(pipeline, "layout"):  # the declared film plan: the cut's layout (scenes, moves, cues) on its own
+        return pipeline.layout(story, slots, pics, spoken, cues, opts, src.providers)  # type: ignore[no-any-return]
+    return pipeline.cut_request(story, slots, pics, spoken, None, cues, opts, src.providers)
 
 
 def _frames(t: float, fps: int) -> int:
