@@ -82,7 +82,7 @@ def make_batch(batch: Path, films: Path, server: str | None, api_key: str | None
     if any(r.status == "failed" for r in rows):
         err.print(f"{sum(r.status == 'failed' for r in rows)} of {len(rows)} films failed; fix those lines and run "
                   "the batch again (made films are skipped)")
-        raise typer.Exit(1)
+        sys.exit(1)  # click returns (not raises) typer.Exit outside standalone mode, and main() drops it
 
 
 def story_from_inputs(screenplay: Path | None, from_text: Path | None, genre: str, scenes: int, seed: int,
