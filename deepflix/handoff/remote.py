@@ -14,19 +14,18 @@ from .films import FilmAsk
 
 
 class ServiceClient:
-    def __init__(self, server: str, api_key: str, timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, server: str, api_key: str, timeout: float = 30.0, http: httpx.Client | None = None) -> None:
         if not server.startswith(("http://", "https://")):
             raise InvalidInput(f"--server must be an http(s) URL such as http://127.0.0.1:8000; got {server!r}")
         if not api_key:
             raise InvalidInput("--api-key is needed with --server (make one with `deepflix keys create USER`)")
         self.base = server.rstrip("/")
-        self.http = httpx.Client(base_url=self.base, headers={"X-API-Key": api_key}, timeout=timeout,
-                                 transport=transport)
+        self.key = api_key
+        self.http = http or httpx.Client(base_url=self.base, timeout=timeout)  # http: e.g. a test's ASGI client
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
         try:
-            r = self.http.request(method, path, **kw)
+            r = self.http.request(method, path, headers={"X-API-Key": self.key}, **kw)
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"the service at {self.base} did not answer: {exc}") from exc
         if r.status_code >= 400:

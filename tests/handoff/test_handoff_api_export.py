@@ -99,3 +99,48 @@ def test_only_the_owner_and_only_finished_films(gw: Any, movie: tuple[str, dict[
     queued = gw.client.post("/api/movies", json={"prompt": "not made yet"}, headers=gw.h("alice")).json()["id"]
     r = gw.client.get(f"/api/movies/{queued}/export", headers=gw.h("alice"))
     assert r.status_code == 409 and "not finished" in r.json()["detail"]
+
+
+def test_mcp_tools_against_the_service_act_as_the_key_user(gw: Any, movie: tuple[str, dict[str, Any]]) -> None:
+    """The MCP server's service mode, through the real REST API (the gateway's
+    TestClient: real routes, keys and limits, no socket): alice's key sees alice's films, bob's key does not."""
+    import anyio
+    from mcp.client import Client
+
+    from deepflix.handoff.mcp_films import ServiceFilms
+    from deepflix.handoff.mcp_server import build_server
+    from deepflix.handoff.remote import ServiceClient
+
+    mid, manifest = movie
+
+    def server(user: str) -> Any:
+        return build_server(ServiceFilms(ServiceClient("http://testserver", gw.keys[user], http=gw.client),
+                                         {"resolution": "360p"}))
+
+    async def as_alice() -> None:
+        async with Client(server("alice")) as c:
+            st = (await c.call_tool("film_status", {"film_id": mid})).structured_content
+            assert st["status"] == "succeeded" and st["title"] == manifest["story"]["title"]
+            story = (await c.call_tool("read_story", {"film_id": mid})).structured_content
+            assert story["scenes"] == manifest["story"]["scenes"]
+            links = (await c.call_tool("media_links", {"film_id": mid})).structured_content
+            assert links["export_otio"] == f"http://testserver/api/movies/{mid}/export?format=otio"
+            assert "token=" in links["video"]  # a finished film's media links are signed
+            new = (await c.call_tool("make_film", {"prompt": "A kite over the dunes", "scenes": 2})).structured_content
+            assert new["status"] == "queued"
+            films = (await c.call_tool("list_films", {})).structured_content["films"]
+            assert {mid, new["id"]} <= {f["id"] for f in films}
+            r = await c.call_tool("make_film", {"prompt": "   "})
+            assert r.is_error
+            r = await c.call_tool("edit_story", {"film_id": mid, "story": story})
+            assert r.is_error and "no route to edit" in r.content[0].text
+
+    async def as_bob() -> None:
+        async with Client(server("bob")) as c:
+            r = await c.call_tool("film_status", {"film_id": mid})
+            assert r.is_error and "404" in r.content[0].text
+            films = (await c.call_tool("list_films", {})).structured_content["films"]
+            assert mid not in {f["id"] for f in films}
+
+    anyio.run(as_alice)
+    anyio.run(as_bob)
