@@ -47,6 +47,8 @@ def passages(text: str, at_most: int) -> list[str]:
             para = para[cut:].strip()
         if para:
             units.append(para)
+    if len(units) <= at_most:  # a passage a paragraph, when there are chunks enough
+        return units
     total = sum(len(u) + 1 for u in units)
     target = min(MAX_PROMPT, max(total / at_most, 1))
     out: list[str] = []
