@@ -21,7 +21,7 @@ from ..models import Character, DialogueLine, MusicCue, Scene, Story, slug
 from ..story import lexicon as lx
 
 _HEADING = re.compile(r"^\s*\.?(?P<ie>INT\.?/EXT\.?|I/E\.?|INT\.?|EXT\.?|EST\.?)?\s*(?P<place>.*?)"
-                      r"(?:\s+-+\s*(?P<time>[A-Z' ]+?))?\s*(?:#.*#)?\s*$", re.I)
+                      r"(?:\s+-+\s*(?P<time>[A-Z' ]+?))?\s*(?:#.*#)?\s*$", re.IGNORECASE)
 _TIMES = {"day": "day", "morning": "day", "noon": "day", "afternoon": "day", "night": "night", "midnight": "night",
           "dawn": "dawn", "sunrise": "dawn", "dusk": "dusk", "evening": "dusk", "sunset": "dusk", "twilight": "dusk"}
 _MOODS = {"night": "mysterious", "dusk": "sad", "dawn": "hopeful", "day": "calm"}
@@ -64,7 +64,12 @@ def _cue_name(cue: str) -> str:
 
 def parse(path: Path) -> dict[str, Any]:
     """The screenplay as plain data: title and scenes of heading, action, lines, transition."""
-    from jouvence.document import TYPE_ACTION, TYPE_CHARACTER, TYPE_DIALOG, TYPE_TRANSITION
+    from jouvence.document import (
+        TYPE_ACTION,
+        TYPE_CHARACTER,
+        TYPE_DIALOG,
+        TYPE_TRANSITION,
+    )
     from jouvence.parser import JouvenceParser, JouvenceParserError
 
     try:
@@ -163,7 +168,7 @@ def story_from_screenplay(path: Path, genre: str = "drama", seed: int = 0) -> St
         for n in names:  # a screenplay capitalises a character's first appearance; a narrator says the name
             action = re.sub(rf"\b{re.escape(n.upper())}\b", n, action)
         present = [ids[n] for n in names
-                   if any(w == n for w, _ in sc["lines"]) or re.search(rf"\b{re.escape(n)}\b", action, re.I)]
+                   if any(w == n for w, _ in sc["lines"]) or re.search(rf"\b{re.escape(n)}\b", action, re.IGNORECASE)]
         weather = _weather(action)
         place = sc["place"].title()
         desc = action or f"{', '.join(n for n in names if ids[n] in present)} at the {place.lower()}"
