@@ -20,7 +20,8 @@ def build_server(films: Any) -> Any:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    server = MCPServer(name="deepflix", instructions=(
+    # WARNING: at INFO the SDK's logging setup would print every httpx call of the service mode
+    server = MCPServer(name="deepflix", log_level="WARNING", instructions=(
         "Make narrated short films from a prompt. make_film answers at once with the film's id; follow it with "
         "film_status until status is succeeded, then read_story or media_links. Edit the story JSON with "
         "edit_story (only what changed is re-rendered)."))
