@@ -4,7 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY deepflix ./deepflix
-RUN pip install ".[voice,llm,service]"
+RUN pip install ".[voice,llm,service,handoff]"
 RUN useradd --create-home deepflix && mkdir -p /var/lib/deepflix && chown deepflix /var/lib/deepflix
 USER deepflix
 EXPOSE 3006

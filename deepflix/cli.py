@@ -122,15 +122,27 @@ def make(
     no_burn: Annotated[bool, typer.Option("--no-burn-subtitles", help="Soft subtitles only.")] = False,
     cast: Annotated[list[str] | None, typer.Option("--cast", help="NAME=portrait.png: a character's portrait, used instead of drawing one (repeatable).")] = None,
     review: Annotated[bool, typer.Option("--review", help="Stop after the story: edit it, then continue with --story.")] = False,
+    screenplay: Annotated[Path | None, typer.Option("--screenplay", help="Make the film of this Fountain screenplay (no LLM).")] = None,
+    from_text: Annotated[Path | None, typer.Option("--from-text", help="Make the film of this prose (a chapter, a short story), told in chunks.")] = None,
+    batch: Annotated[Path | None, typer.Option("--batch", help="Make many films: one prompt a line, or JSON Lines with per-film options.")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="With --batch: submit the films to this DeepFlix service (URL).")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="DEEPFLIX_API_KEY", help="With --server: the service API key.")] = None,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
+    from .handoff import commands as handoff
     from .models import MAX_SCENES, GenerationParams, StoryRequest
     from .pipeline import FilmOptions, check_out_dir, load_story_file, make_film
 
+    if batch is not None:  # films in turn, each with its own folder under --out (default films/)
+        handoff.make_batch(batch, out_dir or Path("films"), server, api_key, {
+            "genre": _genre(genre), "scenes": scenes, "seed": seed, "aspect": aspect, "resolution": resolution})
+        return
     story = None
     request = None
-    if story_file is not None:
+    if screenplay is not None or from_text is not None:
+        story = handoff.story_from_inputs(screenplay, from_text, _genre(genre), scenes, seed, story_provider)
+    elif story_file is not None:
         story = load_story_file(story_file)
     else:
         if prompt is None or not prompt.strip():
@@ -229,6 +241,10 @@ def contact_sheet(
     path = contact_sheet_for_film(film_dir, open_store(), out_png=output)
     out.print(str(path))
 
+
+from .handoff.commands import register as _register_handoff  # noqa: E402  (export, mcp)
+
+_register_handoff(app)
 
 # sub-commands of the service stack (the `service` extra), by the module that registers them
 SERVICE_COMMANDS = {"serve": "deepflix.api.cli", "keys": "deepflix.api.cli",

@@ -195,6 +195,9 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     app.include_router(scenes.router)
     app.include_router(review_routes.router)
     app.include_router(admin.router)
+    from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
+
+    app.include_router(export_route.router)
     if s.deepflix_mount_stage_services:
         for _name, router in stage_routers():
             app.include_router(without_health(router), dependencies=[Depends(rate_limited_principal)],

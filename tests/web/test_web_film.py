@@ -152,6 +152,15 @@ def test_video_plays_and_subtitles_download(film: dict[str, Any], gateway: Gatew
     with page.expect_download() as dl:
         page.click("[data-download=story]")
     assert b'"scenes"' in Path(dl.value.path()).read_bytes()
+    # the editor timeline (issue 22): the EDL and its media, zipped by GET /api/movies/{id}/export
+    import zipfile
+
+    page.select_option("#export-format", "edl")
+    with page.expect_download() as dl:
+        page.click("#export-timeline")
+    names = zipfile.ZipFile(dl.value.path()).namelist()
+    assert dl.value.suggested_filename.endswith("-edl.zip")
+    assert any(n.endswith(".edl") for n in names) and any("/media/scene-01" in n for n in names), names
 
 
 def test_my_films_lists_it_with_poster(film: dict[str, Any], gateway: Gateway) -> None:

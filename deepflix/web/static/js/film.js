@@ -405,4 +405,17 @@ for (const b of document.querySelectorAll("[data-download]")) {
   });
 }
 
+// the timeline for an editor, zipped with its media (GET /api/movies/{id}/export)
+$("#export-timeline").addEventListener("click", async () => {
+  const fmt = $("#export-format").value;
+  const status = $("#progress-live");
+  try {
+    setStatus(status, "Preparing the editor timeline…");
+    await download(`${movie.urls.self}/export?format=${encodeURIComponent(fmt)}`, `${fileBase()}-${fmt}.zip`);
+    setStatus(status, "Editor timeline downloaded.");
+  } catch (err) {
+    alertBox(`The editor timeline could not be downloaded: ${err.message}`);
+  }
+});
+
 if (requireKey()) load();
