@@ -32,21 +32,32 @@ def age_of(ch: Character) -> tuple[int, int] | None:
     return parse_age(traits)
 
 
-def owner_of(ch: Character, story: Story) -> tuple[Character | None, str]:
-    """Whose relation a kin role is: ("Nadia's father", "father of Nadia", "her father" = the lead's).
-    Returns (owner or None, the possessive word used: a name, her, his, their, or '')."""
+def _explicit_owner(ch: Character, story: Story) -> tuple[Character | None, str]:
     lead = story.characters[0]
-    by_first = {first_name(c): c for c in story.characters}
     for text in (ch.role, ch.base_traits):
-        m = re.search(rf"\b([A-Z][\w-]*)'s (?:[\w-]+ ){{0,2}}?(?:{_KIN_RE})\b", text)
-        if m and m.group(1) in by_first:
-            return by_first[m.group(1)], m.group(1)
-        m = re.search(rf"\b(?:{_KIN_RE}) of ([A-Z][\w-]*)", text)
-        if m and m.group(1) in by_first:
-            return by_first[m.group(1)], m.group(1)
+        for c in story.characters:
+            for name in dict.fromkeys((c.name, first_name(c))):
+                n = re.escape(name)
+                if re.search(rf"\b{n}'s (?:[\w-]+ ){{0,2}}?(?:{_KIN_RE})\b|\b(?:{_KIN_RE}) of {n}\b", text):
+                    return c, name
         m = re.search(rf"\b(her|his|their) (?:[\w-]+ ){{0,2}}?(?:{_KIN_RE})\b", text, re.I)
         if m and ch is not lead:
             return lead, m.group(1).lower()
+    return None, ""
+
+
+def owner_of(ch: Character, story: Story) -> tuple[Character | None, str]:
+    """Whose relation a kin role is: ("Nadia's father", "father of Nadia", "her father" = the lead's),
+    or, when the role says no more than "the mother", the one who is this person's own relation
+    the other way round ("her missing son" of this mother). Returns (owner or None, the word used)."""
+    owner, word = _explicit_owner(ch, story)
+    if owner is not None:
+        return owner, word
+    kin = kin_of(ch.role) or kin_of(ch.base_traits)
+    for other in story.characters:
+        okin = kin_of(other.role) or kin_of(other.base_traits)
+        if other is not ch and okin and KIN[okin] == -KIN[kin or ""] and _explicit_owner(other, story)[0] is ch:
+            return other, ""
     return None, ""
 
 

@@ -28,7 +28,7 @@ TIME_MARKERS: tuple[tuple[str, set[str]], ...] = (
 )
 # (pattern, the weathers it allows)
 WEATHER_MARKERS: tuple[tuple[str, set[str]], ...] = (
-    (r"\b(rain|rains|raining|rainfall|raindrops|drizzle|downpour)\b", {"rain", "storm"}),
+    (r"\b(rain|rains|raining|rainfall|raindrops|drizzle|downpour)\b(?!-slick|-wet)", {"rain", "storm"}),
     # lying snow ("snow lies in long drifts") falls in no particular weather
     (r"\b(snow|snows|snowing|snowfall|snowflakes|sleet|blizzard)\b(?! ?bank| lies| lay| drifts| covers| crust)",
      {"snow"}),
@@ -43,7 +43,7 @@ WEATHER_MARKERS: tuple[tuple[str, set[str]], ...] = (
 # words that put a scene indoors, and words that put it under the sky
 INDOOR_SPOT = re.compile(r"\b(room|rooms|stair|stairs|stairwell|staircase|kitchen|cellar|attic|parlour|study|"
                          r"hallway|corridor|inside|indoors|bedroom|basement|office)\b")
-INDOOR_TEXT = re.compile(r"\b((?:up|down) in the [\w ]*?room|inside the [\w ]+|stair of|stair rings|"
+INDOOR_TEXT = re.compile(r"\b((?:bottom|top) stair|(?:up|down) in the [\w ]*?room|inside the [\w ]+|stair of|stair rings|"
                          r"stairs? creaks?|in the (?:lamp room|kitchen|cellar|attic|parlour|stairwell))\b")
 OUTDOOR_TEXT = re.compile(r"\b(under the open sky|on the (?:beach|shore|sand|dunes|cliff path)|"
                           r"(?:rain|snow) (?:on|in) (?:her|his|their) (?:face|hair)|the wind (?:tugs|pulls) at)\b")
@@ -58,7 +58,8 @@ PLACE_WORDS: tuple[tuple[str, set[str]], ...] = (
 # before a marker: a negation, a simile, a thing made of it ("a map drawn in starlight"), or a time
 # still to come ("by morning it is on every front page")
 _NEGATION = re.compile(r"\b(not|no|never|without|nor|like|as if|as though|hardly|the way)\b[\w ,'-]{0,24}$|"
-                       r"\b(drawn|written|woven|made|spun) (in|of|from) $|\b(by|until|till|before|since) $")
+                       r"\b(drawn|written|woven|made|spun) (in|of|from) $|\b(by|until|till|before|since) (the )?$|"
+                       r"\b(blown|drifted|drifting|lying|packed) $")
 
 
 def _markers(text: str, table: tuple[tuple[str, set[str]], ...]) -> list[tuple[str, set[str]]]:
@@ -78,34 +79,49 @@ def _clauses(text: str) -> list[str]:
     return re.split(r"(?<=[.!?;])\s+", text)
 
 
+def allowed(text: str, table: tuple[tuple[str, set[str]], ...]) -> tuple[set[str] | None, list[str]]:
+    """The times (or weathers) every marker in the text allows, and the markers; None: no marker."""
+    found = _markers(text, table)
+    if not found:
+        return None, []
+    return set.intersection(*(a for _, a in found)), [w for w, _ in found]
+
+
+def place_findings(text: str, setting: str, spot: str = "") -> list[str]:
+    """Why the words cannot be in this setting: indoors drawn outdoors, or a place of another kind."""
+    out = []
+    low = text.lower()
+    if setting not in ("interior", *_NO_SKY):
+        m = INDOOR_SPOT.search(spot.lower()) or INDOOR_TEXT.search(low)
+        if m:
+            out.append(f"'{m.group(0)}' is indoors, but the setting '{setting}' is drawn outdoors")
+    if setting == "interior":
+        m = OUTDOOR_TEXT.search(low)
+        if m:
+            out.append(f"'{m.group(0)}' is outdoors, but the scene is drawn indoors")
+    for pattern, settings in PLACE_WORDS:
+        m = re.search(pattern, low)
+        if m and setting not in settings:
+            out.append(f"'{m.group(0)}' in the narration, but the setting is {setting}")
+    return out
+
+
 def check_scene(i: int, sc: Scene) -> list[Finding]:
     out: list[Finding] = []
     text = sc.narration
     if sc.setting != "space":
-        for word, allowed in _markers(text, TIME_MARKERS):
-            if sc.time_of_day not in allowed:
+        for word, ok in _markers(text, TIME_MARKERS):
+            if sc.time_of_day not in ok:
                 out.append(Finding("time", f"'{word}' in the narration, but the scene is at {sc.time_of_day}",
                                    scene=i))
-    for word, allowed in _markers(text, WEATHER_MARKERS):
+    for word, ok in _markers(text, WEATHER_MARKERS):
         if sc.setting == "space" and word in ("stars", "starlight", "starry", "starlit"):
             continue  # space always has stars
-        if sc.weather not in allowed:
+        if sc.weather not in ok:
             out.append(Finding("weather", f"'{word}' in the narration, but the weather is {sc.weather}"
                                           + (" (there is no sky here)" if sc.setting in _NO_SKY else ""), scene=i))
-    spot = sc.location.split(",")[0].lower()
-    if sc.setting not in ("interior", *_NO_SKY):
-        m = INDOOR_SPOT.search(spot) or INDOOR_TEXT.search(text.lower())
-        if m:
-            out.append(Finding("indoor", f"'{m.group(0)}' is indoors, but the setting '{sc.setting}' is drawn "
-                                         f"outdoors", scene=i))
-    if sc.setting == "interior":
-        m = OUTDOOR_TEXT.search(text.lower())
-        if m:
-            out.append(Finding("indoor", f"'{m.group(0)}' is outdoors, but the scene is drawn indoors", scene=i))
-    for pattern, settings in PLACE_WORDS:
-        m = re.search(pattern, text.lower())
-        if m and sc.setting not in settings:
-            out.append(Finding("place", f"'{m.group(0)}' in the narration, but the setting is {sc.setting}", scene=i))
+    for message in place_findings(text, sc.setting, sc.location.split(",")[0]):
+        out.append(Finding("indoor" if "indoors" in message or "outdoors" in message else "place", message, scene=i))
     return out
 
 
