@@ -13,13 +13,20 @@ from .data import load
 Span = tuple[float, float]
 
 
-def relate(roles: list[Role]) -> None:
-    """A genre's kin role ("the estranged father") becomes the hero's ("her estranged father")."""
+def relate(roles: list[Role], group_of) -> None:  # type: ignore[no-untyped-def]
+    """A genre's kin role ("the estranged father") becomes the hero's ("her estranged father");
+    one that no age of the hero could fit (a retired hero's grandmother) becomes a friend."""
     hero = roles[0]
     his = "her" if hero.gender == "f" else "his"
     for r in roles[1:]:
         if kin_of(r.title) and r.title.startswith("the "):
             r.title = f"{his} {r.title[4:]}"
+    for r in sorted(roles[1:], key=lambda r: -(_gen(r) or 0)):
+        lo, hi = hero_span(roles, group_of)
+        if lo <= hi:
+            break
+        if _gen(r):
+            r.title, r.head = "the family friend", "friend"
 
 
 def _gen(role: Role) -> int | None:

@@ -89,7 +89,7 @@ class Plan:
             used: dict[str, set[Any]] = defaultdict(set)
             voices = [narrator_voice(request.genre)]
             roles = cast_roles(self.prem, request.genre, cast_rng, size)
-            family.relate(roles)  # "her estranged father", and ages that fit (a parent a generation older)
+            family.relate(roles, _age_group)  # "her estranged father", and ages that fit (a parent a generation older)
             hero_age = 0.0
             for k, role in enumerate(roles):
                 span = family.hero_span(roles, _age_group) if k == 0 else family.span_for(role, hero_age)
@@ -347,7 +347,8 @@ class Plan:
     def _dialogue(self, beat: str) -> list[tuple[str, str]]:
         """One short exchange (a line, or a line and its answer) in about half the scenes."""
         met = self.realizer.introduced | {"hero"}  # a voice the audience can put a name to
-        exchanges = [ex for ex in self.g["dialogue"].get(beat, []) if all(who in met for who, _ in ex)]
+        exchanges = [ex for ex in self.g["dialogue"].get(beat, []) if all(who in met for who, _ in ex)
+                     and all(self._slot_person(s) in met | {None} for _, t in ex for s in slots_in(t))]
         fresh = [ex for ex in exchanges if ex[0][1] not in self.used_templates
                  and all(self.realizer.can_fill(t) for _, t in ex)]
         if not fresh or self.rng.random() > 0.6:
@@ -355,6 +356,11 @@ class Plan:
         chosen = self.rng.choice(fresh)
         self.used_templates.update(t for _, t in chosen)
         return [(who, self.realizer.fill(t, dialogue=True)) for who, t in chosen]
+
+    @staticmethod
+    def _slot_person(slot: str) -> str | None:
+        """The person a slot names ("a_name" -> ally), or None for a place or thing."""
+        return next((p for p in _PEOPLE if slot == p or slot.startswith((_PREFIX[p] + "_", p + "_"))), None)
 
     def _shot(self, i: int, n: int, beat: str, talk: bool, shots: list[str]) -> str:
         if i == 0:
@@ -425,7 +431,8 @@ class PlannerStoryProvider(StoryProvider):
     """Offline, instant, deterministic: a genre-aware story from any prompt."""
 
     provider_id = "builtin/planner"
-    version = "3"  # 2: animals and robots have fur or plating, not skin and hair; 3: no rain in space
+    version = "4"  # 2: animals and robots have fur or plating, not skin and hair; 3: no rain in space;
+    # 4: consistent by the checker (quality.consistency): whose relation, ages, time, weather, indoors
 
     def generate(self, request: StoryRequest, ctx: StageContext) -> Story:
         ctx.progress(0.0, "planning the story")
