@@ -187,6 +187,25 @@ SERVICE_COMMANDS = {"serve": "deepflix.api.cli", "keys": "deepflix.api.cli",
                     "worker": "deepflix.jobs.cli", "jobs": "deepflix.jobs.cli"}
 
 
+# --- quality (issue 24): the story consistency checker and the film QA report -----------------
+@app.command("check-story")
+def check_story_cmd(file: Annotated[Path, typer.Argument(help="a story.json (or a film.json manifest)")]) -> None:
+    """List the contradictions in a story; exit 1 when there are any, 0 when it is clean."""
+    from .pipeline import load_story_file
+    from .quality.consistency import check_story
+
+    findings = check_story(load_story_file(file))
+    for f in findings:
+        out.print(str(f), markup=False, highlight=False, soft_wrap=True)
+    if findings:
+        console.print(f"{len(findings)} contradiction(s)")
+        sys.exit(1)  # not typer.Exit: main() runs the app with standalone_mode=False, which returns its code
+    out.print("no contradictions found")
+
+
+# --- end quality ---------------------------------------------------------------------------------
+
+
 def _mount_optional(argv: list[str]) -> None:
     """Mount the service sub-commands when they are asked for (or for --help):
     importing the service stack costs seconds that `deepflix make` should not pay."""
