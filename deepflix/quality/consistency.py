@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from ..models import Story
 from .findings import Finding
-from .people import check_cast, check_introductions, check_relations_in_text, check_speakers
+from .people import (
+    check_cast,
+    check_introductions,
+    check_relations_in_text,
+    check_speakers,
+)
 from .scenes import check_scenes
 from .wardrobe import check_wardrobe
 

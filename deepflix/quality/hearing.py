@@ -71,7 +71,9 @@ def _transcribe(audio: np.ndarray) -> list[tuple[float, float, str]]:
 
 def listen(audio: np.ndarray, cues: list[tuple[float, float, str]]) -> dict[str, Any]:
     words = transcribe(audio)
-    lines, offsets = [], []
+    lines: list[dict[str, Any]] = []
+    offsets: list[float] = []
+    wers: list[float] = []
     for start, end, text in cues:
         ref = _norm(text)
         heard = [w for w in words if start - 0.5 <= (w[0] + w[1]) / 2 <= end + 0.5]
@@ -82,8 +84,9 @@ def listen(audio: np.ndarray, cues: list[tuple[float, float, str]]) -> dict[str,
             if match:
                 offset = round(float(start - min(match, key=lambda w: abs(w[0] - start))[0]), 3)
                 offsets.append(offset)
+        wers.append(round(wer(ref, hyp), 3))
         lines.append({"start": start, "text": text, "heard": " ".join(w[2].strip() for w in heard),
-                      "wer": round(wer(ref, hyp), 3), "offset": offset})
-    mean = round(statistics.fmean(line["wer"] for line in lines), 3) if lines else 0.0
+                      "wer": wers[-1], "offset": offset})
+    mean = round(statistics.fmean(wers), 3) if wers else 0.0
     return {"mean_wer": mean, "median_offset": round(statistics.median(offsets), 3) if offsets else None,
             "lines": lines}

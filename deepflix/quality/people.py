@@ -40,7 +40,7 @@ def _explicit_owner(ch: Character, story: Story) -> tuple[Character | None, str]
                 n = re.escape(name)
                 if re.search(rf"\b{n}'s (?:[\w-]+ ){{0,2}}?(?:{_KIN_RE})\b|\b(?:{_KIN_RE}) of {n}\b", text):
                     return c, name
-        m = re.search(rf"\b(her|his|their) (?:[\w-]+ ){{0,2}}?(?:{_KIN_RE})\b", text, re.I)
+        m = re.search(rf"\b(her|his|their) (?:[\w-]+ ){{0,2}}?(?:{_KIN_RE})\b", text, re.IGNORECASE)
         if m and ch is not lead:
             return lead, m.group(1).lower()
     return None, ""

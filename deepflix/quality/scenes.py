@@ -17,8 +17,8 @@ _OVERCAST = {"cloudy", "rain", "fog", "snow", "storm"}
 TIME_MARKERS: tuple[tuple[str, set[str]], ...] = (
     (r"\bfirst stars?\b", {"dusk", "night"}),
     (r"\blast stars?\b", {"dawn", "night"}),
-    (r"\b(stars|starlight|starry|starlit|moonlight|moonlit|the moon|midnight|long after dark|small hours|"
-     r"night has fallen|deep in the night)\b", {"night"}),
+    ((r"\b(stars|starlight|starry|starlit|moonlight|moonlit|the moon|midnight|long after dark|small hours|"
+      r"night has fallen|deep in the night)\b"), {"night"}),
     (r"\b(midday|noon|midmorning|afternoon|full light of day|broad daylight)\b", {"day"}),
     (r"\b(first light|before dawn|sunrise|daybreak|early morning|at dawn)\b", {"dawn"}),
     (r"\b(dusk|sunset|nightfall|evening comes|last of the daylight|sun slides down)\b", {"dusk"}),

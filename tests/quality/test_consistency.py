@@ -32,12 +32,12 @@ def test_check_story_cli(tmp_path: Path) -> None:
     story = tmp_path / "story.json"
     story.write_text(json.dumps(json.loads(bad.read_text())["story"]))
     cmd = [sys.executable, "-m", "deepflix", "check-story"]
-    run = subprocess.run(cmd + [str(story)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(cmd + [str(story)], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 1, run.stderr
     assert "stars" in run.stdout and "whose father" in run.stdout
     clean = tmp_path / "clean.json"
     clean.write_text(json.dumps(json.loads((DATA / "clean_llm.json").read_text())["story"]))
-    run = subprocess.run(cmd + [str(clean)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(cmd + [str(clean)], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    run = subprocess.run(cmd + [str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(cmd + [str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 2 and "not found" in run.stderr
