@@ -143,7 +143,9 @@ def derive(sheet: CharacterSheet) -> Appearance:
         style = "bun"
     elif wset & {"curly", "curls", "afro", "frizzy"}:
         style = "curly"
-    elif "long" in wset and any(toks[i + 1 : i + 4].count("hair") for i, t in enumerate(toks) if t == "long"):
+    elif "long" in wset and (any(toks[i + 1 : i + 4].count("hair") for i, t in enumerate(toks) if t == "long")
+                             or any("long" in toks[i + 1 : i + 3] for i, t in enumerate(toks) if t == "hair")):
+        # "long dark hair", and "dark hair worn long"
         style = "long"
     elif feminine:
         style = ("long", "bun", "ponytail", "curly")[_hash(sheet, "style") % 4]

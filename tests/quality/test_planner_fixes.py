@@ -61,3 +61,13 @@ def test_a_baseball_cap_is_drawn_as_a_cap() -> None:
 def test_a_driving_pair_keeps_both_people() -> None:
     story = plan_story(StoryRequest(prompt="A father and his daughter drive across the desert", genre="drama"))
     assert any("daughter" in c.role for c in story.characters), [c.role for c in story.characters]
+
+
+def test_hair_worn_long_is_drawn_long() -> None:
+    from deepflix.models import CharacterSheet
+    from deepflix.picture.appearance import derive
+
+    sheet = CharacterSheet(id="lou", name="Lou Holt", base_traits="a tall man in his forties",
+                           facial_features="blue eyes, dark brown hair worn long and loose",
+                           clothing="a cream trench coat", distinctive_features="a scar")
+    assert derive(sheet).hair_style == "long"
