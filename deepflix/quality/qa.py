@@ -94,6 +94,10 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
             for a, b, text in raw]
     broken = check_rules(cues, bounds)
     checks.append(_check("subtitle_rules", len(broken), "0 broken rules", not broken, broken=broken[:20]))
+    from .consistency import check_story
+
+    found = [str(f) for f in check_story(story)]  # what an LLM's repair round left: the story's warnings
+    checks.append(_check("story_consistency", len(found), "0 contradictions", not found, findings=found[:50]))
     if hearing is not False:
         from . import hearing as ear
 

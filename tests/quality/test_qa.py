@@ -41,7 +41,8 @@ def test_make_writes_a_report_that_passes_and_qa_passes_every_check(film: Path) 
     report = run_qa(film)  # with speech by ear when the qa extra is installed
     assert report["passed"], [c for c in report["checks"] if not c["passed"]]
     names = set(_checks(report))
-    assert {"loudness", "true_peak", "av_start_offset", "black", "frozen", "near_silent", "subtitle_rules"} <= names
+    assert {"loudness", "true_peak", "av_start_offset", "black", "frozen", "near_silent", "subtitle_rules",
+            "story_consistency"} <= names
     if hearing.available():
         assert {"speech_wer", "subtitle_speech_offset"} <= names
 
