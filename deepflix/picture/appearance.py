@@ -65,6 +65,7 @@ class Build:
     child: bool = False
     kind: Kind = "person"  # or an animal (``species``, drawn with ears or a beak) or a robot
     species: str = ""
+    hat: str = "brim"  # the shape an accessory "hat" is drawn in: brim | cap | knit | pointed
 
 
 def _tokens(text: str) -> list[str]:
@@ -142,7 +143,9 @@ def derive(sheet: CharacterSheet) -> Appearance:
         style = "bun"
     elif wset & {"curly", "curls", "afro", "frizzy"}:
         style = "curly"
-    elif "long" in wset and any(toks[i + 1 : i + 4].count("hair") for i, t in enumerate(toks) if t == "long"):
+    elif "long" in wset and (any(toks[i + 1 : i + 4].count("hair") for i, t in enumerate(toks) if t == "long")
+                             or any("long" in toks[i + 1 : i + 3] for i, t in enumerate(toks) if t == "hair")):
+        # "long dark hair", and "dark hair worn long"
         style = "long"
     elif feminine:
         style = ("long", "bun", "ponytail", "curly")[_hash(sheet, "style") % 4]
@@ -199,6 +202,20 @@ def appearance_for(sheet: CharacterSheet) -> Appearance:
     return sheet.appearance if sheet.appearance is not None else derive(sheet)
 
 
+# which hat shape the words name; a hat named by none of these is drawn with a brim
+HAT_SHAPES = (
+    ("cap", re.compile(r"\b(baseball cap|flat cap|peaked cap|cloth cap|cap)\b")),
+    ("knit", re.compile(r"\b(bobble hat|beanie|woolly hat|wool hat|knitted hat|toque)\b")),
+    ("pointed", re.compile(r"\b(pointed hat|wizard'?s hat|witch'?s hat|conical hat)\b")),
+)
+HEADWEAR_NAMES = {"brim": "brimmed hat", "cap": "peaked cap", "knit": "knitted hat", "pointed": "pointed hat"}
+
+
+def _hat_shape(sheet: CharacterSheet) -> str:
+    text = f"{sheet.clothing} {sheet.distinctive_features}".lower()
+    return next((shape for shape, rx in HAT_SHAPES if rx.search(text)), "brim")
+
+
 def build_for(sheet: CharacterSheet) -> Build:
     wset = set(_tokens(" ".join((sheet.base_traits, sheet.clothing))))
     kind, species = kind_of(sheet.base_traits)
@@ -206,5 +223,26 @@ def build_for(sheet: CharacterSheet) -> Build:
         skirt=bool(wset & {"dress", "skirt", "gown", "robe", "robes", "kilt", "kimono"}),
         long_coat=bool(wset & {"trenchcoat", "overcoat", "greatcoat", "raincoat", "duster", "robe", "robes"}),
         child=bool(wset & {"child", "kid", "boy", "girl", "toddler"}),
-        kind=kind, species=species,
+        kind=kind, species=species, hat=_hat_shape(sheet),
     )
+
+
+@dataclass(frozen=True)
+class DrawnLook:
+    """What the illustrator puts on a character, in words: for checking against the sheet."""
+
+    headwear: str  # none | brimmed hat | peaked cap | knitted hat | pointed hat | helmet | hood
+    accessory: str  # Appearance.accessory
+    top: str
+    hair_style: str
+
+
+def drawn_look(sheet: CharacterSheet) -> DrawnLook:
+    app, build = appearance_for(sheet), build_for(sheet)
+    if app.accessory == "hat":
+        headwear = HEADWEAR_NAMES[build.hat]
+    elif app.accessory == "helmet":
+        headwear = "helmet"
+    else:
+        headwear = "hood" if app.hair_style == "hooded" else "none"
+    return DrawnLook(headwear=headwear, accessory=app.accessory, top=app.top, hair_style=app.hair_style)

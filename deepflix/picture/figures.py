@@ -229,7 +229,7 @@ def draw_figure(layer: np.ndarray, app: Appearance, build: Build, pl: Placement,
     else:
         R.ellipse(crop, *head, rx, ry, skin)
         _face(crop, app, head, rx, ry, fh, turn, skin, hair, accent, light.light_dir)
-    _headwear(crop, app, head, rx, ry, fh, hair, skin, accent, top_c, pl.back, light.light_dir)
+    _headwear(crop, app, head, rx, ry, fh, hair, skin, accent, top_c, pl.back, light.light_dir, build.hat)
     _finish(crop, light, fh, min(W, H) / 1000, ty, head, rx, ry)
     _lay(layer, crop, x0, y0)
     a = crop[..., 3] > 40
@@ -335,7 +335,7 @@ def _face(crop: np.ndarray, app: Appearance, head: tuple[float, float], rx: floa
 
 
 def _headwear(crop: np.ndarray, app: Appearance, head: tuple[float, float], rx: float, ry: float, fh: float,
-              hair: RGB, skin: RGB, accent: RGB, top_c: RGB, back: bool, light_dir: float) -> None:
+              hair: RGB, skin: RGB, accent: RGB, top_c: RGB, back: bool, light_dir: float, hat: str = "brim") -> None:
     hx, hy = head
     style = app.hair_style
     if not back and style not in ("bald", "hooded"):  # the hair over the top of the head
@@ -346,7 +346,9 @@ def _headwear(crop: np.ndarray, app: Appearance, head: tuple[float, float], rx: 
     if style == "hooded":
         cv2.ellipse(crop, (int(hx * 16), int((hy - ry * 0.1) * 16)), (int(rx * 1.28 * 16), int(ry * 1.15 * 16)),
                     0, 180, 360, R.bgra(mul(top_c, 0.8)), -1, cv2.LINE_AA, R.SHIFT)
-    if app.accessory == "hat":
+    if app.accessory == "hat" and hat != "brim":  # the shape the words name (appearance.HAT_SHAPES)
+        _shaped_hat(crop, hat, hx, hy, rx, ry, accent, back)
+    elif app.accessory == "hat":
         R.ellipse(crop, hx, hy - ry * 0.62, rx * 1.65, ry * 0.2, mul(accent, 0.9))
         R.poly(crop, [(hx - rx * 0.95, hy - ry * 0.62), (hx + rx * 0.95, hy - ry * 0.62), (hx + rx * 0.8, hy - ry * 1.5),
                       (hx - rx * 0.8, hy - ry * 1.5)], accent)
@@ -355,6 +357,28 @@ def _headwear(crop: np.ndarray, app: Appearance, head: tuple[float, float], rx: 
         cv2.ellipse(crop, (int(hx * 16), int((hy - ry * 0.05) * 16)), (int(rx * 1.18 * 16), int(ry * 1.12 * 16)),
                     0, 180, 360, R.bgra(accent), -1, cv2.LINE_AA, R.SHIFT)
         R.rect(crop, hx - rx * 1.18, hy - ry * 0.12, hx + rx * 1.18, hy + ry * 0.02, mul(accent, 0.7))
+
+
+def _dome(crop: np.ndarray, hx: float, hy: float, rx: float, ry: float, colour: RGB) -> None:
+    cv2.ellipse(crop, (int(hx * 16), int(hy * 16)), (int(rx * 16), int(ry * 16)), 0, 180, 360, R.bgra(colour), -1,
+                cv2.LINE_AA, R.SHIFT)
+
+
+def _shaped_hat(crop: np.ndarray, hat: str, hx: float, hy: float, rx: float, ry: float, accent: RGB,
+                back: bool) -> None:
+    """A peaked cap (a dome and a bill), a knitted hat with a bobble, or a pointed hat."""
+    if hat == "cap":
+        _dome(crop, hx, hy - ry * 0.38, rx * 1.06, ry * 0.72, accent)
+        if not back:
+            R.ellipse(crop, hx + rx * 0.75, hy - ry * 0.4, rx * 0.8, ry * 0.13, mul(accent, 0.75))
+    elif hat == "knit":
+        _dome(crop, hx, hy - ry * 0.3, rx * 1.1, ry * 0.9, accent)
+        R.rect(crop, hx - rx * 1.1, hy - ry * 0.45, hx + rx * 1.1, hy - ry * 0.22, mul(accent, 0.7))
+        R.circle(crop, hx, hy - ry * 1.25, rx * 0.3, mul(accent, 1.2))
+    elif hat == "pointed":
+        R.ellipse(crop, hx, hy - ry * 0.62, rx * 1.55, ry * 0.18, mul(accent, 0.9))
+        R.poly(crop, [(hx - rx * 0.85, hy - ry * 0.62), (hx + rx * 0.85, hy - ry * 0.62), (hx + rx * 0.35, hy - ry * 2.7)],
+               accent)
 
 
 def _finish(crop: np.ndarray, light: FigureLight, fh: float, unit: float, top: float,

@@ -154,7 +154,8 @@ def _grain(layers: list[tuple[str, np.ndarray]], rng: np.random.Generator, amoun
 
 class Illustrator(PictureProvider):
     provider_id = "builtin/illustrator"
-    version = "3"  # 2: animals and robots drawn as such; 3: no rain or snow in space or under water
+    version = "4"  # 2: animals and robots drawn as such; 3: no rain or snow in space or under water;
+    # 4: a cap, a knitted hat or a pointed hat drawn as the words say (appearance.HAT_SHAPES)
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")

@@ -23,7 +23,8 @@ from .prose import Person, format_fields, tidy
 
 _KIN = frozenset(["sister", "brother", "twin", "cousin", "mother", "father", "daughter", "son"])
 _ROBOT = frozenset(["robot", "android", "cyborg", "ai"])
-_CREATURE_NAMES = ["Pip", "Bramble", "Juniper", "Biscuit", "Ember", "Moss", "Scout", "Clover", "Sable", "Thistle"]
+# no name that is also a word the narration uses ("Moss muffles every footstep")
+_CREATURE_NAMES = ["Pip", "Bramble", "Juniper", "Biscuit", "Ember", "Rascal", "Scout", "Clover", "Sable", "Thistle"]
 _ROBOT_NAMES = ["Atlas", "Pixel", "Cobalt", "Echo", "Unit Nine", "Tinker", "Vesper", "Ferro"]
 
 
@@ -54,7 +55,7 @@ def _pick(rng: random.Random, pool: list[Any], used: set[Any], key: Any = lambda
 def _age_group(words: str) -> str:
     groups = load("common")["age_roles"]
     toks = set(words.lower().split())
-    for group in ("child", "teen", "old"):
+    for group in ("teen", "child", "old"):  # a "teenage son" is a teenager
         if toks & set(groups[group].split()):
             return group
     return "adult"
@@ -84,8 +85,10 @@ def _voice(group: str, rng: random.Random, taken: list[Voice]) -> Voice:
     return v
 
 
-def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, set[Any]], voices: list[Voice]) -> \
-        tuple[Character, Person]:
+def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, set[Any]], voices: list[Voice],
+                   ages: tuple[float, float] | None = None, owner: str = "") -> tuple[Character, Person]:
+    """One character for a role. ``ages``: the ages the family allows (story.family); ``owner``:
+    whose relation the role is ("Maya" for "her sister"), said in the traits."""
     g, c = load(genre), load("common")
     gender = role.gender or rng.choice("fm")
     pron = {"f": {"he": "she", "his": "her"}, "m": {"he": "he", "his": "his"}}[gender]
@@ -100,6 +103,10 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
         full = f"{first} {_pick(rng, g['names']['last'], used['last'])}"
     used["initial"].add(first[0])
     age = _age_group(role.title)
+    if ages is not None:
+        from .family import choose_age
+
+        age, age_phrase = choose_age(age, ages, rng)
     colours = c["colours"]
     skin_name, skin = _pick(rng, c["skin"], used["skin"], key=lambda x: x[0])
     hair_name, hair = _pick(rng, c["hair"]["old" if age == "old" else "young"], used["hair"], key=lambda x: x[0])
@@ -130,12 +137,13 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
         noun = {"f": "girl", "m": "boy"}[gender]
     elif age == "teen":
         noun = {"f": "young woman", "m": "young man"}[gender]
-    age_text = format_fields(rng.choice(c["ages"][age]), {"his": pron["his"]})
+    age_text = format_fields(age_phrase if ages is not None else rng.choice(c["ages"][age]), {"his": pron["his"]})
     build_word = rng.choice(c["builds"][build])
     tall = {0.92: "short", 1.08: "tall"}.get(height, "")
     adjectives = ", ".join(w for w in (tall, build_word) if w)
     hair_text = "a shaved head" if style == "bald" else f"{hair_name} hair {c['hair_style'][style]}"
     role_words = re.sub(r"^(the|her|his|their) ", "", role.title)
+    whose = f"{owner}'s" if owner and re.match(r"^(her|his|their) ", role.title) else "the"
     lead = f"a {adjectives} " if adjectives else "a "
     if role.robot:  # plating, not skin; lamps for eyes; no hair (creatures.py: the picture reads the same)
         metal_name, skin = METALS[rng.randrange(len(METALS))]
@@ -148,9 +156,9 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
         facial = f"{eye} eyes, {'a short beak' if birdlike else 'a soft muzzle'}"
     else:
         if age in ("child", "teen"):  # "a wiry twelve-year-old girl"
-            base = f"{lead}{age_text} {noun} with {skin_name} skin, the {role_words}"
+            base = f"{lead}{age_text} {noun} with {skin_name} skin, {whose} {role_words}"
         else:
-            base = f"{lead}{noun} {age_text} with {skin_name} skin, the {role_words}"
+            base = f"{lead}{noun} {age_text} with {skin_name} skin, {whose} {role_words}"
         facial = f"{eye} eyes, {face}, {hair_text}" + (f", and a {hair_name} beard" if accessory == "beard" else "")
     if role.robot or role.creature:  # no hair to draw, and no beard (in the words or the picture)
         style = "bald"

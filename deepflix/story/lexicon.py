@@ -97,7 +97,7 @@ IRREGULAR_PAST: dict[str, str] = {
     "fly": "flew", "begin": "began", "come": "came", "become": "became", "hear": "heard", "keep": "kept",
     "leave": "left", "tell": "told", "think": "thought", "teach": "taught", "know": "knew", "hold": "held",
     "dig": "dug", "swim": "swam", "sell": "sold", "feel": "felt", "grow": "grew", "forget": "forgot",
-    "inherit": "inherited", "is": "was", "has": "had",
+    "inherit": "inherited", "is": "was", "has": "had", "drive": "drove", "give": "gave", "read": "read",
 }
 VERBS: frozenset[str] = frozenset(
     list(IRREGULAR_PAST)
@@ -105,7 +105,9 @@ VERBS: frozenset[str] = frozenset(
        # ways of getting about ("a girl and her dog skate across the lake"): unknown, the parser read the
        # verb as part of the noun phrase and lost the companion
        "walk", "skate", "ski", "hike", "stroll", "trek", "paddle", "sled", "venture", "roam", "hurry", "rush",
-       "sneak", "wade", "glide", "crawl", "tiptoe", "march", "jog"]
+       "sneak", "wade", "glide", "crawl", "tiptoe", "march", "jog",
+       # "a father and his daughter drive across the desert" lost the daughter the same way
+       "share", "fix", "play", "look", "wait", "work"]
 )
 
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from ..errors import InvalidInput, ProviderBadOutput
+from ..errors import InvalidInput, ProviderBadOutput, ProviderError
 from ..models import MOODS, SETTINGS, Character, Scene, Story, StoryRequest
 from ..provider import StageContext
 from . import arc
@@ -235,7 +235,8 @@ class LLMStoryProvider(StoryProvider):
             reply = self._ask(conversation, request)
             last = attempt == options.attempts - 1
             try:
-                return repair_story(reply.payload, request, expect=count, characters=cast, strict=not last)
+                story = repair_story(reply.payload, request, expect=count, characters=cast, strict=not last)
+                return self._review(conversation, reply, request, story, count, cast, previous)
             except RepairError as exc:
                 problem = str(exc)
                 hint = " Your reply was cut off at the token limit: keep narration shorter." if reply.truncated else ""
@@ -247,4 +248,21 @@ class LLMStoryProvider(StoryProvider):
             f"{self.provider_id} ({self.model_name()}) gave no usable story in {options.attempts} attempts; "
             f"last problem: {problem}"
         )
+
+    def _review(self, conversation: Any, reply: Reply, request: StoryRequest, story: Story, count: int,
+                cast: list[Character] | None, previous: list[Scene]) -> Story:
+        """One repair round for contradictions (quality.consistency): the findings go back to the
+        model once; its answer is kept when it has fewer of them."""
+        from ..quality.review import findings_for, feedback
+
+        found = findings_for(story, previous, cast_fixed=cast is not None)
+        if not found:
+            return story
+        conversation = self._feedback(conversation, reply, feedback(found))
+        try:
+            again = repair_story(self._ask(conversation, request).payload, request, expect=count, characters=cast,
+                                 strict=True)
+        except (RepairError, ProviderError):  # a review that fails keeps the usable story
+            return story
+        return again if len(findings_for(again, previous, cast_fixed=cast is not None)) < len(found) else story
 

@@ -28,9 +28,10 @@ from ..hookspecs import hookimpl
 from ..models import Character, Scene, Story, StoryRequest
 from ..provider import StageContext
 from ..waterside import shown_weather
-from . import arc
+from ..quality.ages import parse_age
+from . import arc, coherence, family
 from .base import StoryProvider
-from .cast import look, make_character, narrator_voice, person_from_character
+from .cast import _age_group, look, make_character, narrator_voice, person_from_character
 from .data import load
 from .prompt import Premise, analyse
 from .prose import Person, Realizer, format_fields, slots_in, tidy, title_case
@@ -87,8 +88,15 @@ class Plan:
         else:
             used: dict[str, set[Any]] = defaultdict(set)
             voices = [narrator_voice(request.genre)]
-            for role in cast_roles(self.prem, request.genre, cast_rng, size):
-                ch, person = make_character(role, request.genre, cast_rng, used, voices)
+            roles = cast_roles(self.prem, request.genre, cast_rng, size)
+            family.relate(roles, _age_group)  # "her estranged father", and ages that fit (a parent a generation older)
+            hero_age = 0.0
+            for k, role in enumerate(roles):
+                span = family.hero_span(roles, _age_group) if k == 0 else family.span_for(role, hero_age)
+                owner = self.people["hero"].first if k else ""
+                ch, person = make_character(role, request.genre, cast_rng, used, voices, span, owner)
+                if k == 0:
+                    hero_age = family.phrase_age(ch.base_traits) if parse_age(ch.base_traits) else 35.0
                 self.characters.append(ch)
                 self.people[role.slot] = person
         self.ids = {slot: self.characters[i].id for i, slot in enumerate(self.people)}
@@ -147,6 +155,7 @@ class Plan:
             scene_slots = self._scene_slots(loc, spot, time, shown_weather(loc.setting, weather, loc.water), i)
             wants_key = with_key < need * (i + 1) / n + 0.01
             narration, people = self._narrate(i, beats, loc, loc is not prev_loc or i == 0, scene_slots, wants_key)
+            time = scene_slots.get("forced_time", time)  # the words said when (coherence.settle)
             if self.key and self.key in narration.lower():
                 with_key += 1
             dialogue = self._dialogue(main)
@@ -198,7 +207,7 @@ class Plan:
         clauses = bank if isinstance(bank, list) else bank[weather]
         daypart = self.c["daypart"][time]
         slots: dict[str, Any] = {
-            "loc": loc.name, "at_loc": loc.at, "to_loc": loc.to, "spot": spot,
+            "loc": loc.name, "at_loc": loc.at, "to_loc": loc.to, "spot": spot, "tod": time, "sky": weather,
             # a second mention of the time in one scene points back instead of describing it again
             "time": [self._fresh(self.c["time"][time]), f"that same {daypart}"], "daypart": daypart,
             "weather": self._fresh(clauses),
@@ -265,7 +274,9 @@ class Plan:
             self.realizer.begin_scene(slots, prefer_role)  # can_fill() needs this scene's slots
             parts = self._candidate(i, beats, loc, new_place, require)
             introduced = set(self.realizer.introduced)
-            text = " ".join(self.realizer.fill(p) for p in parts)
+            filled = [self.realizer.fill(p) for p in parts]
+            text = " ".join(filled)
+            body = " ".join(t for p, t in zip(parts, filled) if p not in self.c["openers"][loc.bank])
             met = self.realizer.introduced - introduced
             self.realizer.introduced = introduced  # a trial: undo its introductions
             score = 5.0 * (require in met) if require else 0.0
@@ -275,6 +286,7 @@ class Plan:
             score += 1 * (self.obj.split()[-1] in text)
             score -= 2 * (not 2 <= _sentences(text) <= 4)
             score -= 0.02 * max(0, len(text.split()) - 60)
+            score -= coherence.penalty(text, body, loc.setting, slots["spot"], loc.water)
             if best is None or score > best[0]:
                 best = (score, parts, prefer_role)
         assert best is not None
@@ -287,6 +299,12 @@ class Plan:
                 bank = "indoor" if loc.setting == "interior" else "outdoor"
                 slots["weather"] = self.rng.choice(self.c["weather"][bank][kind])
                 break
+        self.realizer.begin_scene(slots, prefer_role)
+        introduced = set(self.realizer.introduced)
+        body = " ".join(self.realizer.fill(p) for p in parts if p not in self.c["openers"][loc.bank])
+        self.realizer.introduced = introduced  # a trial: undo its introductions
+        coherence.settle(slots, body, loc.setting, loc.water, slots["tod"],
+                         slots.get("forced_weather", slots["sky"]), self.c, self.rng, self._fresh)
         self.realizer.begin_scene(slots, prefer_role)
         introduced = set(self.realizer.introduced)
         text = " ".join(self.realizer.fill(p) for p in parts)
@@ -329,7 +347,8 @@ class Plan:
     def _dialogue(self, beat: str) -> list[tuple[str, str]]:
         """One short exchange (a line, or a line and its answer) in about half the scenes."""
         met = self.realizer.introduced | {"hero"}  # a voice the audience can put a name to
-        exchanges = [ex for ex in self.g["dialogue"].get(beat, []) if all(who in met for who, _ in ex)]
+        exchanges = [ex for ex in self.g["dialogue"].get(beat, []) if all(who in met for who, _ in ex)
+                     and all(self._slot_person(s) in met | {None} for _, t in ex for s in slots_in(t))]
         fresh = [ex for ex in exchanges if ex[0][1] not in self.used_templates
                  and all(self.realizer.can_fill(t) for _, t in ex)]
         if not fresh or self.rng.random() > 0.6:
@@ -337,6 +356,11 @@ class Plan:
         chosen = self.rng.choice(fresh)
         self.used_templates.update(t for _, t in chosen)
         return [(who, self.realizer.fill(t, dialogue=True)) for who, t in chosen]
+
+    @staticmethod
+    def _slot_person(slot: str) -> str | None:
+        """The person a slot names ("a_name" -> ally), or None for a place or thing."""
+        return next((p for p in _PEOPLE if slot == p or slot.startswith((_PREFIX[p] + "_", p + "_"))), None)
 
     def _shot(self, i: int, n: int, beat: str, talk: bool, shots: list[str]) -> str:
         if i == 0:
@@ -407,7 +431,8 @@ class PlannerStoryProvider(StoryProvider):
     """Offline, instant, deterministic: a genre-aware story from any prompt."""
 
     provider_id = "builtin/planner"
-    version = "3"  # 2: animals and robots have fur or plating, not skin and hair; 3: no rain in space
+    version = "4"  # 2: animals and robots have fur or plating, not skin and hair; 3: no rain in space;
+    # 4: consistent by the checker (quality.consistency): whose relation, ages, time, weather, indoors
 
     def generate(self, request: StoryRequest, ctx: StageContext) -> Story:
         ctx.progress(0.0, "planning the story")

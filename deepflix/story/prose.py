@@ -93,6 +93,10 @@ class Realizer:
                 if rest in _PRONOUNS["m"]:
                     return _PRONOUNS.get(p.gender, _PRONOUNS["m"])[rest]
                 if rest == "name":
+                    if who not in self.introduced and not dialogue:  # a first mention: the whole name
+                        self.introduced.add(who)
+                        self.mentioned.add(who)
+                        return p.full
                     return p.first
                 if rest == "fullname":
                     return p.full

@@ -25,10 +25,14 @@ class Location:
     prep: str  # "at"
     spots: list[str]
     water: str = ""  # a shore's water: "sea", "lake" or "ice" (waterside.py)
+    kind: str = ""  # an interior's kind (common.json interior_kinds): "lighthouse", "shop", ...
 
     @property
     def bank(self) -> str:
-        """The key of this place's openers and spots: a lake's shore or ice has its own."""
+        """The key of this place's openers and spots: a lake's shore or ice has its own, and so
+        has the inside of a lighthouse (its stair and lamp room are drawn indoors)."""
+        if self.setting == "interior" and self.kind == "lighthouse":
+            return "lighthouse_tower"
         return self.water if self.water in ("lake", "ice") else self.setting
 
     @property
@@ -109,11 +113,12 @@ def _location(setting: str, name: str, prep: str) -> Location:
     c = load("common")
     water = water_of(name) if setting == "coast" else ""
     spots = c["spots"].get(water if water in ("lake", "ice") else setting, c["spots"]["interior"])
+    kind = None
     if setting == "interior":  # a bookshop has a counter, a museum has halls
         words = set(name.lower().replace("'s", "").split())
         kind = next((k for k, ws in c["interior_kinds"].items() if words & set(ws.split())), None)
         spots = c["interior_spots"][kind] if kind else spots
-    return Location(setting, name, prep, list(spots), water)
+    return Location(setting, name, prep, list(spots), water, kind or "")
 
 
 def build_world(prem: Premise, genre: str, rng: random.Random) -> list[Location]:
@@ -139,6 +144,9 @@ def build_world(prem: Premise, genre: str, rng: random.Random) -> list[Location]
     rng.shuffle(pool)
     pool.sort(key=lambda x: x[0])  # stable: related settings first, shuffled within
     out = places[:3]
+    for setting, name, prep in c.get("companions", {}).get(primary.setting, []):
+        if len(out) < 4 and not any(loc.name == name for loc in out):
+            out.append(_location(setting, name, prep))
     seen_settings = {loc.setting for loc in out}
     for _, (setting, name, prep) in pool:
         if len(out) >= 4:

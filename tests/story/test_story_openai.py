@@ -164,3 +164,16 @@ def test_model_is_part_of_the_cache_key(settings_env: Any) -> None:
     one = OpenAIChatStoryProvider().cache_identity()
     settings_env(OPENAI_MODEL="b")
     assert OpenAIChatStoryProvider().cache_identity() != one
+
+
+def test_contradictions_get_one_repair_round(chat: OpenAIChatStoryProvider, fake_server: Any,
+                                             tmp_path: Path) -> None:
+    data = json.loads(good())
+    data["scenes"][0]["time_of_day"] = "day"
+    data["scenes"][0]["narration"] += " Above the garage the sky is full of stars."
+    fake_server.push(Canned(body=chat_completion(json.dumps(data))), Canned(body=chat_completion(good())))
+    story = chat.generate(REQ, ctx(tmp_path))
+    assert "stars" not in story.scenes[0].narration
+    msgs = fake_server.seen[1].body["messages"]
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]
+    assert "'stars' in the narration, but the scene is at day" in msgs[3]["content"]

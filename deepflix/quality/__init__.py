@@ -1,0 +1,2 @@
+"""Quality you can check: the story consistency checker (``consistency``) and the
+film QA report (``qa``)."""

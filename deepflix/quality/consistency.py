@@ -1,0 +1,25 @@
+"""The story consistency checker: contradictions a viewer would notice.
+
+``check_story`` runs every check and returns the findings, an empty list when the
+story is clean. The checks live by subject: ``people`` (ages against roles,
+relationships, speakers, introductions), ``scenes`` (time, weather, place, indoors)
+and ``wardrobe`` (clothing words against what the illustrator draws)."""
+
+from __future__ import annotations
+
+from ..models import Story
+from .findings import Finding
+from .people import (
+    check_cast,
+    check_introductions,
+    check_relations_in_text,
+    check_speakers,
+)
+from .scenes import check_scenes
+from .wardrobe import check_wardrobe
+
+CHECKS = (check_cast, check_relations_in_text, check_speakers, check_introductions, check_scenes, check_wardrobe)
+
+
+def check_story(story: Story) -> list[Finding]:
+    return [f for check in CHECKS for f in check(story)]
