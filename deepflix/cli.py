@@ -93,6 +93,7 @@ def make(
     speech_provider: Annotated[Optional[str], typer.Option(help="Speech provider.")] = None,
     score_provider: Annotated[Optional[str], typer.Option(help="Music provider.")] = None,
     no_burn: Annotated[bool, typer.Option("--no-burn-subtitles", help="Soft subtitles only.")] = False,
+    language: Annotated[str, typer.Option("--language", "-l", help="The film's language, a BCP-47 tag: en, es, pt-BR, fr, de, hi, ja, zh, ar...")] = "en",
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -110,7 +111,14 @@ def make(
             raise InvalidInput(f"--scenes must be between 1 and {MAX_SCENES}; got {scenes}")
         if len(prompt) > 2000:
             raise InvalidInput(f"the prompt is {len(prompt)} characters; at most 2000")
-        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed)  # type: ignore[arg-type]
+        from .languages import normalize_tag
+
+        try:
+            language = normalize_tag(language)
+        except ValueError as exc:
+            raise InvalidInput(f"--language: {exc}") from None
+        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed,  # type: ignore[arg-type]
+                               language=language)
     _choice("--aspect", aspect, ("16:9", "9:16", "1:1"))
     _choice("--resolution", resolution, ("360p", "480p", "720p", "1080p", "2160p"))
     if out_dir is not None:

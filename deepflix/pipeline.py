@@ -94,7 +94,7 @@ def speech_request(story: Story, i: int) -> SpeechRequest:
         lines.append(SpeechLine(speaker="narrator", kind="narration", voice=story.narrator, text=scene.narration.strip()))
     for d in scene.dialogue:
         lines.append(SpeechLine(speaker=d.speaker, kind="dialogue", voice=story.character(d.speaker).voice, text=d.text))
-    return SpeechRequest(lines=lines, scene_index=i)
+    return SpeechRequest(lines=lines, scene_index=i, language=story.language)
 
 
 @dataclass
@@ -153,11 +153,13 @@ def _pick(options: tuple[str, ...], *salt: Any) -> str:
 
 
 def credits(story: Story, providers: dict[str, str]) -> list[str]:
+    from .languages import labels  # our words, in the film's language
+
+    words = labels(story.language)
     lines = [f"{c.name} — {c.role}" for c in story.characters]
-    made = [f"{label}: {providers[stage]}" for stage, label in
-            (("story", "Story"), ("picture", "Pictures"), ("speech", "Voices"), ("score", "Music"), ("cut", "Cut"))
+    made = [f"{words[stage]}: {providers[stage]}" for stage in ("story", "picture", "speech", "score", "cut")
             if stage in providers]
-    return lines + [""] + made + ["", "Made with DeepFlix"]
+    return lines + [""] + made + ["", words["made"]]
 
 
 def cut_request(
@@ -203,6 +205,7 @@ def cut_request(
         subtitles=subtitles,
         burn_subtitles=opts.burn_subtitles,
         loudness_lufs=opts.loudness_lufs,
+        language=story.language,
     )
 
 
@@ -252,6 +255,7 @@ def segment_requests(creq: CutRequest, opts: FilmOptions | None = None) -> list[
                 codec=creq.codec,
                 crf=creq.crf,
                 preset=creq.preset,
+                language=creq.language,
             )
         )
     return reqs
@@ -272,7 +276,7 @@ def subtitle_cues(story: Story, slots: list[SceneSlot], speech: list[SpeechResul
             for seg in sp.segments
         ]
         per_scene.append((slot.start, slot.start + slot.duration, segs))
-    return build_cues(per_scene, fps=fps)
+    return build_cues(per_scene, fps=fps, language=story.language)
 
 
 # --------------------------------------------------------------------------- running
@@ -373,6 +377,10 @@ def make_film(
         with lock:
             (cached if oc.cached else computed)[stage] = (cached if oc.cached else computed).get(stage, 0) + 1
 
+    from .language_check import check_film_language, story_voices  # before any work: a voice and a font for it
+
+    check_film_language(story.language if story else request.language if request else "en", providers,  # type: ignore[union-attr]
+                        writes_story=story is None, voices=story_voices(story))
     # ---- story
     t0 = time.perf_counter()
     if story is None:
