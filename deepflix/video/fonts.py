@@ -3,7 +3,8 @@
 Latin, Greek and Cyrillic keep Source Sans Pro (font-source-sans-pro); Devanagari
 and Arabic are Noto Sans Devanagari and Noto Sans Arabic (fontpkg-noto-sans-*,
 variable fonts set to the style's weight); Japanese, Chinese and Korean are Noto
-Sans CJK (cvttf-notosanscjk-regular, one weight). All SIL OFL 1.1. Pillow lays
+Sans CJK (cvttf-notosanscjk-regular, one weight); Hebrew is Heebo (fontpkg-heebo).
+All SIL OFL 1.1. Pillow lays
 text out with libraqm (HarfBuzz shaping and the bidi algorithm), so Arabic letters
 join and run right to left, Devanagari vowel signs sit where they belong, and the
 CJK font gives Japanese its own glyph forms for ``language="ja"``.
@@ -44,6 +45,8 @@ def font_path(style: str, language: str = "en") -> Path:
         return _package_file("fontpkg_noto_sans_devanagari", "files", "NotoSansDevanagari[wdth,wght].ttf")
     if script == "Arab":
         return _package_file("fontpkg_noto_sans_arabic", "files", "NotoSansArabic[wdth,wght].ttf")
+    if script == "Hebr":
+        return _package_file("fontpkg_heebo", "files", "Heebo[wght].ttf")
     if script in ("Jpan", "Hans", "Hant", "Hani", "Kore", "Hang"):
         return _package_file("cvttf_NotoSansCJK_Regular", "NotoSansCJKtc-Regular.otf")
     return _package_file("font_source_sans_pro", "files", f"SourceSansPro-{style}.ttf")

@@ -24,6 +24,7 @@ from deepflix.video.captions import CaptionStyle
 from deepflix.video.fonts import font_path
 from deepflix.video.probe import grab_frame, probe
 
+pytestmark = pytest.mark.slow  # five small films: about three minutes on two cores
 needs_espeak = pytest.mark.skipif(espeak_exe() is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 
 

@@ -28,11 +28,25 @@ def test_tags_are_checked_and_standardised() -> None:
 
 
 def test_an_english_request_keeps_the_key_it_had_before_the_field() -> None:
+    import hashlib
+
+    from deepflix.models import ArtifactRef, CutRequest, CutScene, SegmentRequest
+    from deepflix.runner import canonical_json
+
+    ref = ArtifactRef(key="k", name="p.png")
+    # the hashed request bodies (runner.stage_key) of these requests on main at 14deb3a, before `language`
+    before = {
+        "20fa03fda9e5653705675aefd17958b74ce02bb3b648c370d7afb08a7d6b26d8":
+            StoryRequest(prompt="A lighthouse keeper finds a message in a bottle", num_scenes=2),
+        "819b98cac3561d0530e199ad64d7655667c6b40f9e401bf4688a5c44e53747f0":
+            CutRequest(title="T", scenes=[CutScene(picture=ref, start=0, duration=4, speech=ref)]),
+        "5526ad4823fe8492205d707c775511199abc1c22b499241d5e8ce353f7c95d17":
+            SegmentRequest(index=0, picture=ref, duration=4, width=640, height=360),
+    }
+    for digest, req in before.items():
+        assert hashlib.sha256(canonical_json(req.model_dump(mode="json")).encode()).hexdigest() == digest
+        assert type(req).model_validate_json(req.model_dump_json()).language == "en"
     planner = get_provider("story", "builtin/planner")
-    req = StoryRequest(prompt="A lighthouse keeper finds a message in a bottle", num_scenes=2)
-    assert "language" not in req.model_dump(mode="json")
-    # the key of the same request before `language` existed (main at 14deb3a)
-    assert stage_key(planner, req) == stage_key(planner, StoryRequest.model_validate(req.model_dump()))
     ja = StoryRequest(prompt="灯台守", language="ja")
     assert ja.model_dump()["language"] == "ja" and stage_key(planner, ja) != stage_key(
         planner, StoryRequest(prompt="灯台守"))
@@ -84,7 +98,7 @@ def test_arabic_files_start_lines_right_to_left_and_vtt_names_the_language() -> 
 
 @pytest.mark.parametrize("lang,text", [("ja", "灯台守の女性が、浜辺で古い瓶を見つけます。"), ("hi", "वह पत्र पढ़ती है और मुस्कुराती है।"),
                                        ("ar", "تقرأ الرسالة بصوت عال، ثم تبتسم."), ("zh", "灯台守在瓶子里发现了一封信。"),
-                                       ("es", "¿Dónde está la niña? ¡Aquí, señor!")])
+                                       ("es", "¿Dónde está la niña? ¡Aquí, señor!"), ("he", "שומר המגדלור מוצא בקבוק.")])
 def test_every_character_has_a_glyph_in_the_chosen_font(lang: str, text: str) -> None:
     fnt = script_font("Semibold", 36, lang)
     cmap = _cmap(str(fnt.path))
