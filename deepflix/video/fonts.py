@@ -19,6 +19,7 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from PIL import ImageFont, features
 
@@ -58,7 +59,7 @@ def script_font(style: str, size: int, language: str = "en") -> ImageFont.FreeTy
     fnt = ImageFont.truetype(str(path), size)
     if "[" in path.name:  # a variable font: the style's weight, full width
         axes = fnt.get_variation_axes()
-        values = [_WEIGHTS.get(style, 400) if a["name"] == b"Weight" else a["maximum"] for a in axes]
+        values = [float(_WEIGHTS.get(style, 400) if a["name"] == b"Weight" else a["maximum"] or 100) for a in axes]
         fnt.set_variation_by_axes(values)
     return fnt
 
@@ -88,7 +89,7 @@ def drawable(text: str, fnt: ImageFont.FreeTypeFont) -> str:
     return " ".join(kept.split(" ")) if kept == text else " ".join(w for w in kept.split(" ") if w) or ""
 
 
-def layout(language: str) -> dict[str, str]:
+def layout(language: str) -> dict[str, Any]:
     """draw.text's shaping arguments for the language: its direction and, for HarfBuzz's
     language-specific forms, its tag. Empty for English: the drawing stays as it was."""
     if language == "en" or not features.check("raqm"):
