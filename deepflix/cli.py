@@ -127,6 +127,7 @@ def make(
     batch: Annotated[Path | None, typer.Option("--batch", help="Make many films: one prompt a line, or JSON Lines with per-film options.")] = None,
     server: Annotated[str | None, typer.Option("--server", help="With --batch: submit the films to this DeepFlix service (URL).")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="DEEPFLIX_API_KEY", help="With --server: the service API key.")] = None,
+    language: Annotated[str, typer.Option("--language", "-l", help="The film's language, a BCP-47 tag: en, es, pt-BR, fr, de, hi, ja, zh, ar...")] = "en",
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -151,7 +152,14 @@ def make(
             raise InvalidInput(f"--scenes must be between 1 and {MAX_SCENES}; got {scenes}")
         if len(prompt) > 2000:
             raise InvalidInput(f"the prompt is {len(prompt)} characters; at most 2000")
-        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed)  # type: ignore[arg-type]
+        from .languages import normalize_tag
+
+        try:
+            language = normalize_tag(language)
+        except ValueError as exc:
+            raise InvalidInput(f"--language: {exc}") from None
+        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed,  # type: ignore[arg-type]
+                               language=language)
     _choice("--aspect", aspect, ("16:9", "9:16", "1:1"))
     _choice("--resolution", resolution, ("360p", "480p", "720p", "1080p", "2160p"))
     portraits = _portraits(cast or [])

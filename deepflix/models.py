@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 GENRES: tuple[str, ...] = ("noir", "sci-fi", "fantasy", "horror", "comedy", "romance", "adventure", "drama")
 Genre = Literal["noir", "sci-fi", "fantasy", "horror", "comedy", "romance", "adventure", "drama"]
@@ -53,6 +53,28 @@ MAX_SCENES = 60
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _Language(_Model):
+    """A film's language (BCP-47, see languages.py). English, the default, is left out of
+    what the model writes, so every English request keeps the cache key it had before
+    the field existed, and an English story.json reads as it did."""
+
+    language: str = "en"
+
+    @field_validator("language")
+    @classmethod
+    def _tag(cls, v: str) -> str:
+        from .languages import normalize_tag
+
+        return normalize_tag(v)
+
+    @model_serializer(mode="wrap")
+    def _omit_english(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = handler(self)  # no return annotation: the JSON schema stays the fields' own
+        if isinstance(data, dict) and data.get("language") == "en":
+            del data["language"]
+        return data
 
 
 def slug(text: str, max_len: int = 48) -> str:
@@ -153,7 +175,7 @@ class Scene(SceneVisual):
         return SceneVisual(**self.model_dump(include=set(SceneVisual.model_fields)))
 
 
-class Story(_Model):
+class Story(_Language):
     title: str = Field(min_length=1, max_length=200)
     logline: str = ""
     genre: Genre
@@ -199,7 +221,7 @@ class GenerationParams(_Model):
     cfg_scale: float = Field(7.0, ge=1.0, le=30.0)
 
 
-class StoryRequest(_Model):
+class StoryRequest(_Language):
     prompt: str = Field(min_length=1, max_length=2000)
     genre: Genre = "drama"
     num_scenes: int = Field(6, ge=1, le=MAX_SCENES)
@@ -260,6 +282,13 @@ class SpeechRequest(_Model):
     lines: list[SpeechLine] = Field(min_length=1)
     language: str = "en"
     scene_index: int = 0
+
+    @field_validator("language")
+    @classmethod
+    def _tag(cls, v: str) -> str:
+        from .languages import normalize_tag
+
+        return normalize_tag(v)
 
 
 class ScoreCue(_Model):
@@ -353,7 +382,7 @@ DEFAULT_PRESET = "superfast"
 DEFAULT_CRF = 22
 
 
-class CutRequest(_Model):
+class CutRequest(_Language):
     title: str
     logline: str = ""
     credits: list[str] = Field(default_factory=list)
@@ -390,7 +419,7 @@ class NextScene(_Model):
     camera_move: CameraMove = "push_in"
 
 
-class SegmentRequest(_Model):
+class SegmentRequest(_Language):
     """One scene's stretch of the film's picture, encoded on its own so that an
     edit re-encodes only the scenes it touches, and scenes encode in parallel.
 

@@ -1,4 +1,4 @@
-"""Subtitles from the speech's own timing, by the Netflix English timed-text rules.
+"""Subtitles from the speech's own timing, by the Netflix timed-text rules of the film's language.
 
 ``build_cues`` turns each scene's sentence segments (already on the film's
 timeline) into events: at most 2 lines of at most 42 characters (broken at
@@ -8,15 +8,28 @@ frames between events, and never across a scene cut (they end 2 frames before
 it). Long sentences are split at punctuation or phrase boundaries and timed by
 their words. Times are whole frames. ``check_rules`` reports what breaks those
 rules; ``to_srt`` / ``to_vtt`` write the files.
+
+Other languages take their own line length and reading speed from
+``languages.subtitle_rules`` (13 full-width characters a line and 4 a second for
+Japanese, 16 and 9 for Chinese, 17 a second for Spanish...). Japanese and Chinese
+have no spaces: their lines break between characters, after 、。 where it can,
+and never before a mark that may not start a line (kinsoku); half-width
+characters count half. Arabic and Hebrew lines start with a right-to-left mark
+in the files, so a line that begins with a Latin name or a digit still reads
+right to left.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+from .languages import SubtitleRules, subtitle_rules
 from .models import Segment, SubtitleCue
 
 MAX_LINE = 42
@@ -42,16 +55,62 @@ _ABBREV = {"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "mt.", "a.m.", "p.m.", "
            "jr.", "sr.", "no.", "capt.", "gen.", "lt.", "sgt."}  # their period ends no sentence
 
 
+ENGLISH = SubtitleRules(MAX_LINE, MAX_CPS)
+# the rules of the film being subtitled; a context variable, so films subtitled at once on
+# different threads each keep their own
+_RULES: ContextVar[SubtitleRules] = ContextVar("subtitle_rules", default=ENGLISH)
+RLM = "\u200f"
+_NO_LINE_START = set("、。，．！？：；）」』】〉》ー〜・…ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+_NO_LINE_END = set("（「『【〈《")
+
+
+@contextmanager
+def using(language: str | SubtitleRules) -> Iterator[SubtitleRules]:
+    rules = language if isinstance(language, SubtitleRules) else subtitle_rules(language)
+    token = _RULES.set(rules)
+    try:
+        yield rules
+    finally:
+        _RULES.reset(token)
+
+
+def text_length(text: str) -> float:
+    """Characters as the rules count them: no format marks (RLM); for Japanese and Chinese,
+    half-width characters (Latin letters, digits) count half."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not _RULES.get().unspaced:
+        return len(text)
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+
+
+def _split(text: str) -> list[str]:
+    """The units a line breaks between: words, or characters where the script has no spaces."""
+    return list(text) if _RULES.get().unspaced else text.split(" ")
+
+
 def _bare(w: str) -> str:
     return w.lower().strip("\"'“”‘’()[]")
 
 
 def _join(words: Sequence[str]) -> str:
-    return " ".join(words)
+    return ("" if _RULES.get().unspaced else " ").join(words)
+
+
+def _cjk_score(left: str, right: str) -> float:
+    if right in _NO_LINE_START or left in _NO_LINE_END or (left.isascii() and right.isascii() and left.isalnum()
+                                                           and right.isalnum()):
+        return -20.0  # kinsoku, and never inside a Latin word or a number
+    if left in "。！？":
+        return 4.0
+    if left in "、，；：":
+        return 3.0
+    return 0.0
 
 
 def _boundary_score(left: str, right: str) -> float:
     """How natural a break between these two words is."""
+    if _RULES.get().unspaced:
+        return _cjk_score(left, right)
     score = 0.0
     if re.search(r"[.!?…][\"'”’)]*$", left) and _bare(left).rstrip(",;:") not in _ABBREV:
         score += 4
@@ -72,16 +131,18 @@ def _boundary_score(left: str, right: str) -> float:
 
 def break_lines(text: str) -> str | None:
     """One line if it fits, else the best two-line break; None if it cannot fit in two lines."""
-    if len(text) <= MAX_LINE:
+    max_line = _RULES.get().max_line
+    if text_length(text) <= max_line:
         return text
-    words = text.split(" ")
+    words = _split(text)
     best: tuple[float, str] | None = None
     for k in range(1, len(words)):
-        top, bottom = _join(words[:k]), _join(words[k:])
-        if len(top) > MAX_LINE or len(bottom) > MAX_LINE:
+        top, bottom = _join(words[:k]).strip(), _join(words[k:]).strip()
+        ltop, lbottom = text_length(top), text_length(bottom)
+        if ltop > max_line or lbottom > max_line or not top or not bottom:
             continue
-        score = _boundary_score(words[k - 1], words[k]) - 2.0 * abs(len(top) - len(bottom)) / MAX_LINE
-        if len(top) > len(bottom) + 2:  # bottom-heavy pyramid preferred
+        score = _boundary_score(words[k - 1], words[k]) - 2.0 * abs(ltop - lbottom) / max_line
+        if ltop > lbottom + 2:  # bottom-heavy pyramid preferred
             score -= 0.75
         if best is None or score > best[0]:
             best = (score, f"{top}\n{bottom}")
@@ -94,10 +155,10 @@ def split_words(words: list[str], spans: list[tuple[float, float]] | None = None
     too_long = spans is not None and n > 1 and spans[-1][1] - spans[0][0] > MAX_DURATION - 0.3
     if n <= 1 or (break_lines(_join(words)) is not None and not too_long):
         return [(0, n)]
-    total = len(_join(words))
+    total = text_length(_join(words)) or 1
     best_k, best = 1, -math.inf
     for k in range(1, n):
-        left = len(_join(words[:k]))
+        left = text_length(_join(words[:k]))
         score = _boundary_score(words[k - 1], words[k]) - 4.0 * abs(left - (total - left - 1)) / total
         if score > best:
             best_k, best = k, score
@@ -115,13 +176,14 @@ class _Event:
     end: int = 0
 
     @property
-    def chars(self) -> int:
-        return len(self.text.replace("\n", ""))
+    def chars(self) -> float:
+        return text_length(self.text.replace("\n", ""))
 
 
 def _pieces(seg: Segment, fps: float) -> list[_Event]:
-    words = seg.text.split()
-    timed = len(seg.words) == len(words) and len(words) > 0
+    unspaced = _RULES.get().unspaced
+    words = list(seg.text.strip()) if unspaced else seg.text.split()
+    timed = len(seg.words) == len(words) and len(words) > 0 and not unspaced  # Words are per token
     spans = [(w.start, w.end) for w in seg.words] if timed else None
     events = []
     for i, j in split_words(words, spans):
@@ -129,20 +191,23 @@ def _pieces(seg: Segment, fps: float) -> list[_Event]:
             a, b = spans[i][0], max(spans[j - 1][1], spans[i][0])
         else:  # by characters over the segment
             total = len(seg.text) or 1
-            before = len(_join(words[:i])) + (1 if i else 0)
+            before = len(_join(words[:i])) + (1 if i and not unspaced else 0)
             a = seg.start + (seg.end - seg.start) * before / total
             b = seg.start + (seg.end - seg.start) * (before + len(_join(words[i:j]))) / total
-        text = break_lines(_join(words[i:j])) or _join(words[i:j])
+        piece = _join(words[i:j]).strip()
+        text = break_lines(piece) or piece
         events.append(_Event(math.floor(a * fps + 1e-6), math.ceil(b * fps - 1e-6), text, seg.speaker))
     return events
 
 
 def _merge(a: _Event, b: _Event) -> str | None:
     """Two short events as one: dual speakers one per line, with a hyphen (Netflix style)."""
+    sep = _join(["", ""])
     if a.speaker != b.speaker:
-        top, bottom = f"-{a.text.replace(chr(10), ' ')}", f"-{b.text.replace(chr(10), ' ')}"
-        return f"{top}\n{bottom}" if len(top) <= MAX_LINE and len(bottom) <= MAX_LINE else None
-    return break_lines(f"{a.text.replace(chr(10), ' ')} {b.text.replace(chr(10), ' ')}")
+        top, bottom = f"-{a.text.replace(chr(10), sep)}", f"-{b.text.replace(chr(10), sep)}"
+        max_line = _RULES.get().max_line
+        return f"{top}\n{bottom}" if text_length(top) <= max_line and text_length(bottom) <= max_line else None
+    return break_lines(f"{a.text.replace(chr(10), sep)}{sep}{b.text.replace(chr(10), sep)}")
 
 
 def _time_scene(events: list[_Event], lo: int, hi: int, fps: float) -> None:
@@ -156,7 +221,7 @@ def _time_scene(events: list[_Event], lo: int, hi: int, fps: float) -> None:
     for e in events:
         e.start = max(e.start, lo)
         said.append(e.start)
-        need.append(min(max_f, max(min_f, math.ceil(e.chars / MAX_CPS * fps - 1e-6))))
+        need.append(min(max_f, max(min_f, math.ceil(e.chars / _RULES.get().max_cps * fps - 1e-6))))
     # ends: hold each event for its words and its reading time, chained to the next when close
     for i, e in enumerate(events):
         limit = (events[i + 1].start if i + 1 < len(events) else hi) - gap
@@ -205,8 +270,14 @@ def _words_on_timeline(segments: list[Segment]) -> list[Segment]:
     return [s.model_copy(update={"words": []}) for s in segments]  # unusable: time by characters
 
 
-def build_cues(per_scene: Sequence[tuple[float, float, Sequence[Segment]]], fps: float = 30.0) -> list[SubtitleCue]:
+def build_cues(per_scene: Sequence[tuple[float, float, Sequence[Segment]]], fps: float = 30.0,
+               language: str = "en") -> list[SubtitleCue]:
     """``per_scene``: (scene start, scene end, its segments on the film timeline), scenes in order."""
+    with using(language):
+        return _build_cues(per_scene, fps)
+
+
+def _build_cues(per_scene: Sequence[tuple[float, float, Sequence[Segment]]], fps: float) -> list[SubtitleCue]:
     cues: list[SubtitleCue] = []
     for index, (s0, s1, segments) in enumerate(per_scene):
         lo, hi = round(s0 * fps), round(s1 * fps)
@@ -238,8 +309,19 @@ def check_rules(
     scene_bounds: Sequence[tuple[float, float]],
     fps: float = 30.0,
     max_cps: float | None = MAX_CPS,
+    language: str = "en",
 ) -> list[str]:
-    """Every broken rule, one line each; empty when the subtitles are fine."""
+    """Every broken rule, one line each; empty when the subtitles are fine. ``max_cps`` is the
+    English rule; another ``language`` checks its own line length and reading speed
+    (``max_cps=None`` skips the reading speed)."""
+    with using(language) as rules:
+        if language != "en" and max_cps is not None:
+            max_cps = rules.max_cps
+        return _check(cues, scene_bounds, fps, max_cps, rules)
+
+
+def _check(cues: Sequence[SubtitleCue], scene_bounds: Sequence[tuple[float, float]], fps: float,
+           max_cps: float | None, rules: SubtitleRules) -> list[str]:
     bad: list[str] = []
     cuts = sorted({round(b, 3) for s, e in scene_bounds for b in (s, e)})
     for n, c in enumerate(cues, 1):
@@ -251,13 +333,13 @@ def check_rules(
         if len(lines) > MAX_LINES:
             bad.append(f"{where} has {len(lines)} lines (max {MAX_LINES})")
         for k, line in enumerate(lines, 1):
-            if len(line) > MAX_LINE:
-                bad.append(f"{where} line {k} has {len(line)} characters (max {MAX_LINE}): {line!r}")
+            if text_length(line) > rules.max_line:
+                bad.append(f"{where} line {k} has {text_length(line):g} characters (max {rules.max_line}): {line!r}")
         if dur < MIN_DURATION - TOL:
             bad.append(f"{where} lasts {dur:.3f}s (min {MIN_DURATION:.3f}s)")
         if dur > MAX_DURATION + TOL:
             bad.append(f"{where} lasts {dur:.3f}s (max {MAX_DURATION:.0f}s)")
-        chars = len(c.text.replace("\n", ""))
+        chars = text_length(c.text.replace("\n", ""))
         if max_cps is not None and dur > 0 and chars / dur > max_cps + 0.05:
             bad.append(f"{where} needs {chars / dur:.1f} characters a second (max {max_cps:g})")
         if not 0 <= c.scene_index < len(scene_bounds):
@@ -283,13 +365,27 @@ def _stamp(t: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def to_srt(cues: Sequence[SubtitleCue]) -> str:
-    return "".join(f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n\n" for n, c in enumerate(cues, 1))
+def _lines(text: str, language: str) -> str:
+    """Right-to-left lines start with a right-to-left mark, so a line that opens with a Latin
+    name or a digit is still laid out right to left by every player."""
+    from .languages import is_rtl
+
+    if language == "en" or not is_rtl(language):
+        return text
+    return "\n".join(RLM + line if line and not line.startswith(RLM) else line for line in text.split("\n"))
 
 
-def to_vtt(cues: Sequence[SubtitleCue]) -> str:
+def to_srt(cues: Sequence[SubtitleCue], language: str = "en") -> str:
+    return "".join(f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{_lines(c.text, language)}\n\n"
+                   for n, c in enumerate(cues, 1))
+
+
+def to_vtt(cues: Sequence[SubtitleCue], language: str = "en") -> str:
+    """WebVTT; a film in another language than English says so in the header (``Language: ja``)."""
     def esc(t: str) -> str:
         return t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    body = "".join(f"{n}\n{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{esc(c.text)}\n\n" for n, c in enumerate(cues, 1))
-    return "WEBVTT\n\n" + body
+    body = "".join(f"{n}\n{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{esc(_lines(c.text, language))}\n\n"
+                   for n, c in enumerate(cues, 1))
+    header = "WEBVTT" if language == "en" else f"WEBVTT\nLanguage: {language}"
+    return header + "\n\n" + body

@@ -35,6 +35,8 @@ class MovieCreate(BaseModel):
     aspect: Aspect = "16:9"
     resolution: Resolution = "720p"
     priority: Priority = "normal"
+    language: str = Field("en", min_length=2, max_length=35,
+                          description="The film's language, a BCP-47 tag (en, es, pt-BR, hi, ja, zh, ar, ...).")
     providers: dict[StageName, str] = Field(
         default_factory=dict, description="Provider id per stage (the spec lists the installed ones); unset = the server's."
     )
@@ -60,6 +62,13 @@ class MovieCreate(BaseModel):
     @classmethod
     def _strip(cls, v: str) -> str:
         return v.strip()
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from ..languages import normalize_tag
+
+        return normalize_tag(v)
 
     @field_validator("providers")
     @classmethod

@@ -147,6 +147,10 @@ def make_film(
     emit = on_event or (lambda ev: None)
     providers = resolve_providers(opts.providers)
     retries = s.deepflix_retries
+    from ..language_check import check_film_language, story_voices  # before any work: a voice and a font for it
+
+    check_film_language(story.language if story else request.language if request else "en", providers,
+                        writes_story=story is None, voices=story_voices(story))
     parts = FilmParts(opts, providers, story=story, story_request=request,
                       picture_references=supports_references(providers))
     tally = _Tally()

@@ -99,7 +99,7 @@ def speech_request(story: Story, i: int) -> SpeechRequest:
         lines.append(SpeechLine(speaker="narrator", kind="narration", voice=story.narrator, text=scene.narration.strip()))
     for d in scene.dialogue:
         lines.append(SpeechLine(speaker=d.speaker, kind="dialogue", voice=story.character(d.speaker).voice, text=d.text))
-    return SpeechRequest(lines=lines, scene_index=i)
+    return SpeechRequest(lines=lines, scene_index=i, language=story.language)
 
 
 # --------------------------------------------------------------------------- the timeline
@@ -160,7 +160,7 @@ def subtitle_cues(story: Story, slots: list[SceneSlot], speech: list[SpeechResul
             for seg in sp.segments
         ]
         per_scene.append((slot.start, slot.start + slot.duration, segs))
-    return build_cues(per_scene, fps=fps)
+    return build_cues(per_scene, fps=fps, language=story.language)
 
 
 # --------------------------------------------------------------------------- the layout, the segments, the cut
@@ -174,7 +174,7 @@ _MOVES = {
     "over_the_shoulder": ("push_in", "pan_right"),
 }
 # who made what, in the credits (stages the plan has but the credits don't name are left out)
-CREDIT_LABELS = (("story", "Story"), ("picture", "Pictures"), ("speech", "Voices"), ("score", "Music"), ("cut", "Cut"))
+CREDITED = ("story", "picture", "speech", "score", "cut")
 
 
 def _pick(options: tuple[str, ...], *salt: Any) -> str:
@@ -183,9 +183,12 @@ def _pick(options: tuple[str, ...], *salt: Any) -> str:
 
 
 def credits(story: Story, providers: dict[str, str]) -> list[str]:
+    from ..languages import labels  # our words, in the film's language
+
+    words = labels(story.language)
     lines = [f"{c.name} — {c.role}" for c in story.characters]
-    made = [f"{label}: {providers[stage]}" for stage, label in CREDIT_LABELS if stage in providers]
-    return lines + [""] + made + ["", "Made with DeepFlix"]
+    made = [f"{words[stage]}: {providers[stage]}" for stage in CREDITED if stage in providers]
+    return lines + [""] + made + ["", words["made"]]
 
 
 class Layout(BaseModel):
@@ -209,6 +212,7 @@ class Layout(BaseModel):
     codec: Literal["h264", "h265", "av1"] = "h264"
     crf: int = DEFAULT_CRF
     preset: str = DEFAULT_PRESET
+    language: str = "en"
 
 
 def layout(
@@ -251,6 +255,7 @@ def layout(
         subtitles=subtitles,
         burn_subtitles=opts.burn_subtitles,
         loudness_lufs=opts.loudness_lufs,
+        language=story.language,
     )
 
 
@@ -300,6 +305,7 @@ def segment_requests(lay: Layout | CutRequest, opts: FilmOptions | None = None) 
                 codec=lay.codec,
                 crf=lay.crf,
                 preset=lay.preset,
+                language=lay.language,
             )
         )
     return reqs

@@ -72,6 +72,7 @@ def submit_movie(
     priority: str = "normal",
     webhook_url: str | None = None,
     providers: dict[str, str] | None = None,
+    language: str = "en",
     story: Story | dict[str, Any] | None = None,
     max_scenes: int | None = None,
     max_resolution: str | None = None,
@@ -94,7 +95,8 @@ def submit_movie(
         raise InvalidInput(f"webhook_url must be an http(s) URL; got {webhook_url[:100]!r}")
     try:
         # model_validate: the str fields are checked against the models' Literals here
-        sreq = StoryRequest.model_validate({"prompt": prompt, "genre": genre, "num_scenes": num_sequences, "seed": seed})
+        sreq = StoryRequest.model_validate({"prompt": prompt, "genre": genre, "num_scenes": num_sequences, "seed": seed,
+                                            "language": language})
         params = GenerationParams.model_validate({"seed": seed, "sampler": sampler, "steps": steps, "cfg_scale": cfg_scale})
         opts = FilmOptions.model_validate({"aspect": aspect, "resolution": resolution, "params": params,
                                            "loudness_lufs": config.settings.deepflix_loudness_lufs,
@@ -102,6 +104,11 @@ def submit_movie(
         story_obj = Story.model_validate(story) if isinstance(story, dict) else story
     except ValidationError as exc:
         raise InvalidInput(_first_error(exc)) from exc
+    from ..language_check import check_film_language, story_voices  # a language no voice speaks: refused now
+    from ..pipeline import _resolved_providers
+
+    check_film_language(story_obj.language if story_obj else sreq.language, _resolved_providers(opts),
+                        writes_story=story_obj is None, voices=story_voices(story_obj))
     n = len(story_obj.scenes) if story_obj else num_sequences
     if max_scenes is not None and n > max_scenes:
         raise InvalidInput(f"{n} scenes is above your limit of {max_scenes}")

@@ -151,7 +151,7 @@ def render_scene(
     pieces: list[np.ndarray] = []
     segments: list[Segment] = []
     t = 0  # samples written so far
-    lines = [(line, prepare(line.text)) for line in request.lines]
+    lines = [(line, prepare(line.text, request.language)) for line in request.lines]
     if not any(sents for _, sents in lines):
         texts = [line.text for line in request.lines]
         raise InvalidInput(f"scene {request.scene_index + 1} has nothing to say: {texts!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ..models import SpeechRequest, SpeechResult
@@ -13,6 +14,34 @@ class SpeechProvider(Provider):
     stage: ClassVar[str] = "speech"
     request_model = SpeechRequest
     result_model = SpeechResult
+    # the languages (BCP-47 base subtags) it speaks; a provider that declares none speaks English
+    languages: ClassVar[frozenset[str]] = frozenset({"en"})
+
+    @classmethod
+    def supports_language(cls, tag: str, voices: Sequence[str] = ()) -> bool:
+        """Can it speak ``tag``, with these Voice.voice_ids ("default" for its own)?"""
+        from ..languages import base
+
+        return base(tag) in cls.languages
+
+    def check_language(self, request: SpeechRequest) -> None:
+        from ..errors import InvalidInput
+        from ..languages import name
+
+        voices = [line.voice.voice_id for line in request.lines]
+        if not self.supports_language(request.language, voices):
+            raise InvalidInput(f"{self.provider_id} has no {name(request.language)} voice ({request.language}); "
+                               f"{language_hint(request.language)}")
 
     @abstractmethod
     def generate(self, request: SpeechRequest, ctx: StageContext) -> SpeechResult: ...
+
+
+def language_hint(tag: str) -> str:
+    """Which speech providers can speak ``tag``: for error messages."""
+    from ..plugins import providers
+
+    able = [cls.provider_id for cls in sorted(providers("speech").values(), key=lambda c: c.provider_id)
+            if issubclass(cls, SpeechProvider) and cls.supports_language(tag)]
+    return (f"use --speech-provider {' or '.join(able)}" if able
+            else "no installed speech provider speaks it") + " (DEEPFLIX_SPEECH_PROVIDER)"

@@ -98,6 +98,20 @@ class ElevenLabsSpeech(SpeechProvider):
 
     options: Options
 
+    # eleven_multilingual_v2's 29 languages; the v2.5 models (flash, turbo) add Hungarian,
+    # Norwegian and Vietnamese; the English models (monolingual_v1, turbo_v2, flash_v2) speak English
+    languages: ClassVar[frozenset[str]] = frozenset(
+        "en ja zh de hi fr ko pt it es id nl tr fil pl sv bg ro ar cs el fi hr ms sk da ta uk ru hu no vi".split())
+    ENGLISH_MODELS: ClassVar[frozenset[str]] = frozenset({"eleven_monolingual_v1", "eleven_turbo_v2", "eleven_flash_v2"})
+
+    def check_language(self, request: SpeechRequest) -> None:
+        super().check_language(request)
+        from ..languages import base
+
+        if base(request.language) != "en" and self.options.model_id in self.ENGLISH_MODELS:
+            raise InvalidInput(f"ElevenLabs model {self.options.model_id} speaks English only; the film is in "
+                               f"{request.language}: use model_id eleven_multilingual_v2 or eleven_flash_v2_5")
+
     def get_key(self) -> str:
         value = config.settings.elevenlabs_api_key
         key = value.get_secret_value() if value is not None else ""
@@ -117,6 +131,7 @@ class ElevenLabsSpeech(SpeechProvider):
 
     def check_inputs(self, request: BaseModel) -> None:
         assert isinstance(request, SpeechRequest)
+        self.check_language(request)
         for line in request.lines:
             vid = self.voice_id(line)
             if not _VOICE_ID.fullmatch(vid):
@@ -129,14 +144,19 @@ class ElevenLabsSpeech(SpeechProvider):
 
     # ------------------------------------------------------------------ the API
 
-    def tts(self, text: str, voice_id: str, speed: float = 1.0) -> tuple[np.ndarray, int, dict[str, Any] | None]:
+    def tts(self, text: str, voice_id: str, speed: float = 1.0,
+            language: str = "en") -> tuple[np.ndarray, int, dict[str, Any] | None]:
         """One request: (audio float mono, sample rate, character alignment or None)."""
         fmt = self.options.output_format
         sample_rate = int(fmt.split("_")[1])
         settings: dict[str, Any] = {"stability": self.options.stability, "similarity_boost": self.options.similarity_boost}
         if abs(speed - 1.0) > 1e-3:
             settings["speed"] = round(min(1.2, max(0.7, speed)), 3)  # the API's range
-        body = {"text": text, "model_id": self.options.model_id, "voice_settings": settings}
+        body: dict[str, Any] = {"text": text, "model_id": self.options.model_id, "voice_settings": settings}
+        if language != "en" and "v2_5" in self.options.model_id:  # only the v2.5 models take a language to enforce
+            from ..languages import base
+
+            body["language_code"] = base(language)
         base = config.settings.elevenlabs_base_url.rstrip("/")
         headers = {"xi-api-key": self.get_key(), "Accept": "application/json"}
         try:
@@ -189,10 +209,10 @@ class ElevenLabsSpeech(SpeechProvider):
 
     # ------------------------------------------------------------------ a scene
 
-    def synth_line(self, line: SpeechLine, voice: Voice, sents: list[Sentence]) -> list[Chunk]:
+    def synth_line(self, line: SpeechLine, voice: Voice, sents: list[Sentence], language: str = "en") -> list[Chunk]:
         spoken = [s.spoken for s in sents]
         text = " ".join(spoken)
-        audio, sr, align = self.tts(text, self.voice_id(line), voice.speed)
+        audio, sr, align = self.tts(text, self.voice_id(line), voice.speed, language)
         offsets = np.cumsum([0] + [len(s) + 1 for s in spoken[:-1]])
         chars = align.get("characters") if align else None
         starts = np.asarray(align.get("character_start_times_seconds", []) if align else [], dtype=np.float64)
@@ -216,7 +236,10 @@ class ElevenLabsSpeech(SpeechProvider):
 
     def generate(self, request: SpeechRequest, ctx: StageContext) -> SpeechResult:
         # real voices differ already: no pitch or formant shifting on top of them
-        return render_scene(request, ctx, self.synth_line, sentence_pause=self.options.sentence_pause,
+        def synth(line: SpeechLine, voice: Voice, sents: list[Sentence]) -> list[Chunk]:
+            return self.synth_line(line, voice, sents, request.language)
+
+        return render_scene(request, ctx, synth, sentence_pause=self.options.sentence_pause,
                             line_pause=self.options.line_pause, voice_of=lambda line: line.voice)
 
 

@@ -74,6 +74,11 @@ class OpenAISpeech(SpeechProvider):
 
     options: Options
 
+    # the languages OpenAI's speech models follow (Whisper's list); the text itself says which
+    languages: ClassVar[frozenset[str]] = frozenset(
+        "af ar hy az be bs bg ca zh hr cs da nl en et fi fr gl de el he hi hu is id it ja kn kk ko lv lt mk ms mr mi "
+        "ne no fa pl pt ro ru sr sk sl es sw sv tl ta th tr uk ur vi cy".split())
+
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "model": self.model}
 
@@ -100,6 +105,7 @@ class OpenAISpeech(SpeechProvider):
 
     def check_inputs(self, request: BaseModel) -> None:
         assert isinstance(request, SpeechRequest)
+        self.check_language(request)
         for line in request.lines:
             if not 0 < len(self.voice_id(line)) <= 100:
                 raise InvalidInput(f"openai voice {line.voice.voice_id!r} is not a voice name")

@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,6 +75,19 @@ def voice_paths(voice_id: str) -> tuple[Path, Path]:
         if config.is_file():
             return model, config
     raise InvalidInput(f"piper voice {voice_id!r} has no config beside it ({model.name}.json)")
+
+
+def voice_language(voice_id: str) -> str | None:
+    """The language a Piper voice speaks, from its config ('es_ES' -> 'es'); None if unreadable."""
+    if voice_id in ("default", "joe", "en_US-joe-medium"):
+        return "en"
+    try:
+        _, config = voice_paths(voice_id)
+        data = json.loads(config.read_text())
+    except (InvalidInput, ProviderError, OSError, ValueError):
+        return None
+    code = (data.get("language") or {}).get("code") or (data.get("espeak") or {}).get("voice") or ""
+    return str(code).replace("_", "-").split("-")[0].lower() or None
 
 
 def _patch_noise(model: Any) -> int:
@@ -178,10 +192,22 @@ class PiperSpeech(SpeechProvider):
             ident["noise"] = "off"
         return ident
 
+    @classmethod
+    def supports_language(cls, tag: str, voices: Sequence[str] = ()) -> bool:
+        """The bundled voice speaks English; a Piper voice given by path speaks the language of its
+        config. A film in another language needs every voice to be one of that language."""
+        from ..languages import base
+
+        if base(tag) == "en" and all(v in ("default", "joe", "en_US-joe-medium") for v in voices):
+            return True
+        return bool(voices) and all(voice_language(v) == base(tag) for v in voices)
+
     def check_inputs(self, request: BaseModel) -> None:
         assert isinstance(request, SpeechRequest)
         for line in request.lines:
             voice_paths(line.voice.voice_id)
+        if request.language != "en":
+            self.check_language(request)
 
     def health(self) -> dict[str, Any]:
         try:

@@ -30,11 +30,15 @@ class Sentence:
         return spoken_spans(self.tokens)[0]
 
 
-def prepare(text: str) -> list[Sentence]:
-    """Split and normalise; sentences with nothing to say (a lone "...") are dropped."""
+def prepare(text: str, language: str = "en") -> list[Sentence]:
+    """Split and normalise (in the text's language); sentences with nothing to say (a lone "...") are dropped."""
+    from . import multilingual
+    from .. import languages
+
+    english = languages.base(language) == "en"
     out = []
-    for s in sentences(text):
-        sent = Sentence(s, normalize_tokens(s))
+    for s in sentences(text) if english else multilingual.sentences(text, language):
+        sent = Sentence(s, normalize_tokens(s) if english else multilingual.normalize_tokens(s, language))
         if re.search(r"\w", sent.spoken):
             out.append(sent)
     return out

@@ -120,8 +120,31 @@ def user_prompt(request: StoryRequest, start: int, count: int, characters: list[
                          "characters": s.characters, "narration": s.narration} for i, s in enumerate(recent)]
         lines.append("The story so far (continue from here, do not repeat it):\n"
                      + json.dumps(story_so_far, ensure_ascii=False))
+    if request.language != "en":
+        lines.append(language_instruction(request.language))
     seed_line = f"Variation seed: {request.seed}." if request.seed else ""
     return "\n\n".join(x for x in lines + [seed_line] if x)
+
+
+def language_instruction(tag: str) -> str:
+    from ..languages import name
+
+    return (f"Language: write the film in {name(tag)} (BCP-47 {tag}): the title, the logline, the characters' "
+            f"names and roles, every narration and dialogue line, the atmosphere, in {name(tag)}, as a native "
+            f"writer would. Keep the ids, setting, time_of_day, weather, shot and mood to the allowed English "
+            f"values, and write scene_description in English for the illustrator.")
+
+
+def wrong_language(story: Story, tag: str) -> str | None:
+    """What in the reply is not in the film's language, or None (a light script and word check)."""
+    from ..languages import looks_written_in, name
+
+    for i, s in enumerate(story.scenes, 1):
+        spoken = " ".join([s.narration] + [d.text for d in s.dialogue])
+        if spoken.strip() and not looks_written_in(spoken, tag):
+            return (f"scene {i}'s narration and dialogue are not in {name(tag)} ({tag}): {spoken[:80]!r}; "
+                    f"write every spoken line in {name(tag)}")
+    return None
 
 
 def secret(value: Any) -> str | None:
@@ -181,6 +204,7 @@ class LLMOptions(BaseModel):
 
 class LLMStoryProvider(StoryProvider):
     needs_key: ClassVar[bool] = True
+    writes_any_language: ClassVar[bool] = True  # asked in the prompt, checked in the reply
     Options = LLMOptions
     vendor: ClassVar[str] = "the model"
 
@@ -236,6 +260,11 @@ class LLMStoryProvider(StoryProvider):
             last = attempt == options.attempts - 1
             try:
                 story = repair_story(reply.payload, request, expect=count, characters=cast, strict=not last)
+                if request.language != "en":
+                    story = story.model_copy(update={"language": request.language})
+                    wrong = wrong_language(story, request.language)
+                    if wrong:
+                        raise RepairError(wrong)
                 return self._review(conversation, reply, request, story, count, cast, previous)
             except RepairError as exc:
                 problem = str(exc)

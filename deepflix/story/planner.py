@@ -23,6 +23,8 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import InvalidInput
 from ..hookspecs import hookimpl
 from ..models import Character, Scene, Story, StoryRequest
@@ -434,7 +436,19 @@ class PlannerStoryProvider(StoryProvider):
     version = "4"  # 2: animals and robots have fur or plating, not skin and hair; 3: no rain in space;
     # 4: consistent by the checker (quality.consistency): whose relation, ages, time, weather, indoors
 
+    def check_inputs(self, request: BaseModel) -> None:
+        assert isinstance(request, StoryRequest)
+        if request.language != "en":  # its phrase books are English
+            from ..language_check import LLM_STORY_PROVIDERS
+            from ..languages import name
+
+            raise InvalidInput(
+                f"builtin/planner writes English only, and the film is in {name(request.language)} "
+                f"({request.language}): use the story provider {' or '.join(LLM_STORY_PROVIDERS)}, or write the "
+                f"story in that language and make it with --story story.json")
+
     def generate(self, request: StoryRequest, ctx: StageContext) -> Story:
+        self.check_inputs(request)
         ctx.progress(0.0, "planning the story")
         story = plan_story(request)
         ctx.progress(1.0, story.title)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..models import SubtitleCue
-from .cards import Overlay, balance, font, text_image
+from .cards import Overlay, balance, lang_font, text_image
 from .planes import Frame
 
 FADE = 0.08  # s: a cue eases in and out over a couple of frames instead of popping
@@ -23,6 +23,7 @@ FADE = 0.08  # s: a cue eases in and out over a couple of frames instead of popp
 class CaptionStyle:
     width: int
     height: int
+    language: str = "en"  # its script's font, and its shaping (right to left for Arabic)
 
     @property
     def size(self) -> int:
@@ -41,7 +42,7 @@ class CaptionStyle:
         return round(self.height * share)
 
     def render(self, text: str) -> Overlay:
-        fnt = font("Semibold", self.size)
+        fnt = lang_font("Semibold", self.size, self.language)
         lines = []
         for part in text.split("\n"):
             lines += balance(part.strip(), fnt, self.max_width)
@@ -49,7 +50,7 @@ class CaptionStyle:
         stroke = max(1, round(self.size * 0.07))
         shadow = max(2, round(self.size * 0.1))
         img = text_image([(line, fnt) for line in lines], self.width, line_gap=1.22, stroke=stroke,
-                         shadow=shadow, pad=shadow)
+                         shadow=shadow, pad=shadow, language=self.language)
         return Overlay(img, 0, self.height - self.bottom - img.size[1] + shadow)
 
 
@@ -80,11 +81,12 @@ class Captions:
             ov.draw(frame, max(0.0, fade))
 
 
-def write_subtitle_files(cues: Sequence[SubtitleCue], out_dir: Path, stem: str = "movie") -> tuple[str, str]:
-    """movie.srt and movie.vtt (names relative to out_dir)."""
+def write_subtitle_files(cues: Sequence[SubtitleCue], out_dir: Path, stem: str = "movie",
+                         language: str = "en") -> tuple[str, str]:
+    """movie.srt and movie.vtt (names relative to out_dir), the VTT tagged with the language."""
     from ..subtitles import to_srt, to_vtt  # written alongside; imported late
 
     srt, vtt = f"{stem}.srt", f"{stem}.vtt"
-    (out_dir / srt).write_text(to_srt(list(cues)), encoding="utf-8")
-    (out_dir / vtt).write_text(to_vtt(list(cues)), encoding="utf-8")
+    (out_dir / srt).write_text(to_srt(list(cues), language), encoding="utf-8")
+    (out_dir / vtt).write_text(to_vtt(list(cues), language), encoding="utf-8")
     return srt, vtt

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from .fonts import drawable, layout, script_font
 from .planes import Frame, Planes, premultiplied_planes
 
 WHITE = (255, 255, 255, 255)
@@ -28,6 +29,11 @@ def font(style: str, size: int) -> ImageFont.FreeTypeFont:
     path = resources.files("font_source_sans_pro") / "files" / f"SourceSansPro-{style}.ttf"
     with resources.as_file(path) as p:
         return ImageFont.truetype(str(p), size)
+
+
+def lang_font(style: str, size: int, language: str = "en") -> ImageFont.FreeTypeFont:
+    """The style's font for the film's language (English: Source Sans Pro, as always)."""
+    return font(style, size) if language == "en" else script_font(style, size, language)
 
 
 def wrap(text: str, fnt: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
@@ -145,9 +151,11 @@ def over(dst: np.ndarray, pm: np.ndarray, alpha: np.ndarray, opacity: float) -> 
 
 
 def text_image(lines: list[tuple[str, ImageFont.FreeTypeFont]], width: int, *, line_gap: float = 1.25,
-               stroke: int = 0, shadow: int = 0, pad: int = 0) -> Image.Image:
+               stroke: int = 0, shadow: int = 0, pad: int = 0, language: str = "en") -> Image.Image:
     """Centred lines of white text on transparency, with an optional dark outline
-    and a soft drop shadow: readable on any background."""
+    and a soft drop shadow: readable on any background. Shaped for the language
+    (fonts.layout); characters the font cannot draw are left out, not drawn as boxes."""
+    shaping = layout(language)
     heights = [round(f.size * line_gap) for _, f in lines]
     height = sum(heights) + 2 * pad
     img = Image.new("RGBA", (width, height + 2 * shadow), (0, 0, 0, 0))
@@ -155,14 +163,15 @@ def text_image(lines: list[tuple[str, ImageFont.FreeTypeFont]], width: int, *, l
     draw, sdraw = ImageDraw.Draw(img), ImageDraw.Draw(shade)
     y = pad
     for (text, fnt), lh in zip(lines, heights):
+        text = drawable(text, fnt)
         if text:
             x = width / 2
             top = y + (lh - fnt.size) / 2
             if shadow:
                 sdraw.text((x + shadow * 0.5, top + shadow), text, font=fnt, fill=255, anchor="mt",
-                           stroke_width=stroke + shadow // 2, stroke_fill=255)
+                           stroke_width=stroke + shadow // 2, stroke_fill=255, **shaping)
             draw.text((x, top), text, font=fnt, fill=WHITE, anchor="mt", stroke_width=stroke,
-                      stroke_fill=(0, 0, 0, 255))
+                      stroke_fill=(0, 0, 0, 255), **shaping)
         y += lh
     if shadow:
         soft = shade.filter(ImageFilter.GaussianBlur(shadow))
@@ -182,34 +191,34 @@ def _veil(width: int, height: int, strength: float) -> Image.Image:
     return Image.fromarray(rgba, "RGBA")
 
 
-def title_card(title: str, logline: str, width: int, height: int) -> Overlay:
+def title_card(title: str, logline: str, width: int, height: int, language: str = "en") -> Overlay:
     """The film's title and logline, centred on a soft dark band."""
     short = min(width, height)
     max_w = width * 0.84
     tsize = max(14, round(short * 0.095))
-    tfont = font("Semibold", tsize)
+    tfont = lang_font("Semibold", tsize, language)
     while tsize > 14 and max(tfont.getlength(w) for w in title.split() or [title]) > max_w:
         tsize = int(tsize * 0.9)  # one very long word: shrink until it fits
-        tfont = font("Semibold", tsize)
+        tfont = lang_font("Semibold", tsize, language)
     lines = [(line, tfont) for line in balance(title, tfont, max_w)]
     if logline.strip():
-        lfont = font("LightIt", max(12, round(short * 0.04)))
+        lfont = lang_font("LightIt", max(12, round(short * 0.04)), language)
         lines.append(("", font("Regular", max(6, round(short * 0.012)))))
         lines += [(line, lfont) for line in wrap(logline.strip(), lfont, width * 0.72)][:4]
     shadow = max(2, round(short * 0.006))
-    text = text_image(lines, width, line_gap=1.18, stroke=0, shadow=shadow)
+    text = text_image(lines, width, line_gap=1.18, stroke=0, shadow=shadow, language=language)
     band_h = min(height, int(text.size[1] * 1.9) + 2 * shadow)
     band = _veil(width, band_h, 0.62)
     band.alpha_composite(text, (0, (band_h - text.size[1]) // 2))
     return Overlay(band, 0, (height - band_h) // 2)
 
 
-def credits_card(lines: list[str], width: int, height: int) -> Overlay:
+def credits_card(lines: list[str], width: int, height: int, language: str = "en") -> Overlay:
     """The credits lines as one centred block (the cast, who made the film)."""
     short = min(width, height)
     size = max(12, round(short * 0.042))
-    body = font("Regular", size)
-    head = font("Semibold", round(size * 1.08))
+    body = lang_font("Regular", size, language)
+    head = lang_font("Semibold", round(size * 1.08), language)
     rows: list[tuple[str, ImageFont.FreeTypeFont]] = []
     first = True
     for line in lines:
@@ -221,5 +230,5 @@ def credits_card(lines: list[str], width: int, height: int) -> Overlay:
             rows.append((part, head if first else body))
             first = False
     shadow = max(2, round(short * 0.004))
-    img = text_image(rows, width, line_gap=1.3, shadow=shadow)
+    img = text_image(rows, width, line_gap=1.3, shadow=shadow, language=language)
     return Overlay(img, 0, (height - img.size[1]) // 2)

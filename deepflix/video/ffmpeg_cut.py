@@ -85,6 +85,7 @@ def film_plans(req: CutRequest, ctx: StageContext) -> list[SegmentPlan]:
             credits=req.credits if last else [], credits_duration=req.credits_duration if last else 0.0,
             next=None if last else specs[i + 1], transition=kind,
             transition_frames=transition_frames(kind, TRANSITION_SECONDS, frames, req.fps), fade_in=i == 0,
+            language=req.language,
         ))
     return plans
 
@@ -113,7 +114,7 @@ def picture_args(req: CutRequest, edges: list[int]) -> list[str]:
 def draw_film(req: CutRequest, ctx: StageContext, sink: Sink, edges: list[int]) -> None:
     """Every frame of the film, scene by scene, into ``sink``."""
     plans = film_plans(req, ctx)
-    captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(sink.width, sink.height))
+    captions = Captions(req.subtitles if req.burn_subtitles else [], CaptionStyle(sink.width, sink.height, req.language))
     live: list[Shot] = []  # at most this scene's and the next one's: memory stays flat
     try:
         live.append(Shot(plans[0].shot, sink.width, sink.height, req.fps))
@@ -168,7 +169,7 @@ class FFmpegCut(CutProvider):
         duration = edges[-1] / request.fps
         out = ctx.out_dir
         movie = out / "movie.mp4"
-        srt, vtt = write_subtitle_files(request.subtitles, out)
+        srt, vtt = write_subtitle_files(request.subtitles, out, language=request.language)
         windows = preview_windows([e / request.fps for e in edges[:-1]], duration, request.title_duration)
         # The sound (mix, AAC) and the poster are made on a thread while the picture is
         # drawn and encoded (or, from segments, while the preview is cut from them), then
@@ -189,7 +190,7 @@ class FFmpegCut(CutProvider):
                 video_in = ["-i", str(video)]
             audio = sound.result()
             ctx.progress(0.92, "muxing")
-            self._mux(video_in, audio, out / srt if request.subtitles else None, movie)
+            self._mux(video_in, audio, out / srt if request.subtitles else None, movie, request.language)
             if preview is not None:
                 preview.result()
         ctx.progress(1.0, "done")
@@ -206,16 +207,21 @@ class FFmpegCut(CutProvider):
                     str(partial_name(audio))], final=audio, what="encoding the sound")
         poster_scene = req.scenes[len(req.scenes) // 2]
         make_poster(ctx.path(poster_scene.picture), req.title, req.logline, width, height,
-                    ctx.out_dir / "poster.jpg")
+                    ctx.out_dir / "poster.jpg", req.language)
         return audio
 
-    def _mux(self, video_in: list[str], audio: Path, srt: Path | None, movie: Path) -> None:
+    def _mux(self, video_in: list[str], audio: Path, srt: Path | None, movie: Path, language: str = "en") -> None:
         """Picture, sound and soft subtitles into the web-ready MP4 (moov first), copying
-        the streams: a fraction of a second however long the film."""
+        the streams: a fraction of a second however long the film. The subtitle track
+        (and, in another language than English, the sound) carries the film's ISO 639-2 code."""
+        from ..languages import iso639_2
+
+        code = iso639_2(language)
         subs_in, subs = ([], []) if srt is None else (
-            ["-i", str(srt)], ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"])
+            ["-i", str(srt)], ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", f"language={code}"])
+        voice = [] if language == "en" else ["-metadata:s:a:0", f"language={code}"]
         run_ffmpeg([*video_in, "-i", str(audio), *subs_in, "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-                    "-c:a", "copy", *subs, "-movflags", "+faststart", *BITEXACT, "-f", "mp4", "-y",
+                    "-c:a", "copy", *subs, *voice, "-movflags", "+faststart", *BITEXACT, "-f", "mp4", "-y",
                     str(partial_name(movie))], final=movie, what="muxing the movie")
 
     def _render(self, req: CutRequest, ctx: StageContext, width: int, height: int, edges: list[int],

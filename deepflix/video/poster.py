@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .cards import balance, font, text_image, wrap
+from .cards import balance, font, lang_font, text_image, wrap
 from .encode import FrameSink, partial_name, run_ffmpeg
 from .planes import Frame, cover, read_image
 from .render import Sink
@@ -21,7 +21,8 @@ PREVIEW_WINDOW = 1.6  # seconds of each scene
 PREVIEW_SCENES = 6
 
 
-def make_poster(picture: Path, title: str, logline: str, width: int, height: int, out: Path) -> None:
+def make_poster(picture: Path, title: str, logline: str, width: int, height: int, out: Path,
+                language: str = "en") -> None:
     """A scene's picture with the title over a dark foot, at the film's aspect."""
     scale = min(1.0, POSTER_LONG_SIDE / max(width, height))
     w, h = round(width * scale) // 2 * 2, round(height * scale) // 2 * 2
@@ -30,13 +31,13 @@ def make_poster(picture: Path, title: str, logline: str, width: int, height: int
     ramp = np.clip((np.linspace(0, 1, h, dtype=np.float32) - 0.45) / 0.55, 0, 1) ** 1.2 * 0.78
     bgr *= (1.0 - ramp)[:, None, None]
     short = min(w, h)
-    tfont = font("Semibold", max(16, round(short * 0.1)))
+    tfont = lang_font("Semibold", max(16, round(short * 0.1)), language)
     lines = [(line, tfont) for line in balance(title, tfont, w * 0.86)]
     if logline.strip():
-        lfont = font("LightIt", max(12, round(short * 0.036)))
+        lfont = lang_font("LightIt", max(12, round(short * 0.036)), language)
         lines.append(("", font("Regular", max(6, round(short * 0.012)))))
         lines += [(line, lfont) for line in wrap(logline.strip(), lfont, w * 0.76)][:3]
-    text = text_image(lines, w, line_gap=1.15, shadow=max(2, round(short * 0.006)))
+    text = text_image(lines, w, line_gap=1.15, shadow=max(2, round(short * 0.006)), language=language)
     img = Image.fromarray(np.clip(bgr[:, :, ::-1] + 0.5, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
     top = max(0, h - text.size[1] - round(h * 0.06))
     img.alpha_composite(text.crop((0, 0, w, min(text.size[1], h))), (0, top))

@@ -63,6 +63,7 @@ class SegmentPlan:
     transition: str = "cut"
     transition_frames: int = 0
     fade_in: bool = False
+    language: str = "en"  # the title's, the credits' and the captions' script and direction
 
 
 BACK_DEPTH = 0.8  # the distant scenery (sky, far hills) moves this much of the camera's move
@@ -188,8 +189,9 @@ class Credits:
     """The credits over the film's tail: the picture dims, the block fades in and
     drifts up (or rolls through, when it is taller than the frame)."""
 
-    def __init__(self, lines: Sequence[str], start: float, duration: float, width: int, height: int) -> None:
-        self.lines, self.start, self.duration = list(lines), start, duration
+    def __init__(self, lines: Sequence[str], start: float, duration: float, width: int, height: int,
+                 language: str = "en") -> None:
+        self.lines, self.start, self.duration, self.language = list(lines), start, duration, language
         self.width, self.height = width, height
         self._card: Overlay | None = None
 
@@ -197,7 +199,7 @@ class Credits:
         if not self.lines or t < self.start:
             return
         if self._card is None:
-            self._card = credits_card(self.lines, self.width, self.height)
+            self._card = credits_card(self.lines, self.width, self.height, self.language)
         card = self._card
         q = min(1.0, (t - self.start) / max(1e-6, self.duration))
         fade = smooth(min(1.0, (t - self.start) / min(0.8, self.duration / 3)))
@@ -244,10 +246,11 @@ def render_segment(plan: SegmentPlan, sink: Sink, shot: Shot, next_shot: Shot | 
     n, nt = plan.frames, min(plan.transition_frames, plan.frames)
     shot.set_length(n)
     if captions is None:
-        captions = Captions(plan.subtitles, CaptionStyle(w, h))
+        captions = Captions(plan.subtitles, CaptionStyle(w, h, plan.language))
         t_offset = 0.0
-    title = title_card(plan.title, plan.logline, w, h) if plan.title and plan.title_duration > 0 else None
-    credits = Credits(plan.credits, n / fps - plan.credits_duration, plan.credits_duration, w, h) \
+    title = title_card(plan.title, plan.logline, w, h, plan.language) if plan.title and plan.title_duration > 0 \
+        else None
+    credits = Credits(plan.credits, n / fps - plan.credits_duration, plan.credits_duration, w, h, plan.language) \
         if plan.credits and plan.credits_duration > 0 else None
     scratch = new_frame(w, h) if plan.transition == "slide_up" and next_shot is not None else None
     fade_in = min(FADE_IN_SECONDS, n / fps / 3) if plan.fade_in else 0.0

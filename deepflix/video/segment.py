@@ -62,7 +62,7 @@ class FFmpegSegment(SegmentProvider):
             credits=list(request.credits), credits_duration=request.credits_duration, next=next_spec,
             transition=request.transition,
             transition_frames=transition_frames(request.transition, request.transition_duration, n, fps),
-            fade_in=request.fade_in,
+            fade_in=request.fade_in, language=request.language,
         )
         _, vargs = video_codec_args(request.codec, request.crf, request.preset, fps, nvenc=wants_nvenc())
         out = ctx.out_dir / "segment.mp4"

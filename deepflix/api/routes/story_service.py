@@ -56,6 +56,14 @@ class CinematicStoryRequest(BaseModel):
     num_scenes: int | None = Field(None, ge=1, le=MAX_SCENES)
     seed: int = 0
     provider: str | None = Field(None, description="story provider id; default from DEEPFLIX_STORY_PROVIDER")
+    language: str = Field("en", min_length=2, max_length=35, description="BCP-47 tag of the story's language")
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from ...languages import normalize_tag
+
+        return normalize_tag(v)
 
     @field_validator("genre")
     @classmethod
@@ -82,6 +90,7 @@ class CinematicStoryRequest(BaseModel):
             "prompt": prompt, "genre": self.genre, "num_scenes": n, "seed": self.seed,
             "total_chunks": self.total_chunks, "previous_character": chars or None,
             "previous_sequence": list(self.previous_sequence or []) if chunked else None,
+            "language": self.language,
         })
 
 

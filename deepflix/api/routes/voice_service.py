@@ -24,7 +24,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...core import config
 from ...models import Segment, SpeechLine, SpeechRequest, Voice
@@ -50,6 +50,14 @@ class GenerateVoice(BaseModel):
     voice_id: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     model_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
     voice_settings: VoiceSettings | None = None
+    language: str = Field("en", min_length=2, max_length=35, description="BCP-47 tag of the text's language")
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from ...languages import normalize_tag
+
+        return normalize_tag(v)
 
 
 class VoiceAudio(BaseModel):
@@ -84,7 +92,8 @@ def _speak(body: GenerateVoice) -> tuple[bytes, Any, str]:
     from ...storage import open_store
 
     provider = _provider(body)
-    request = SpeechRequest(lines=[SpeechLine(speaker="narrator", voice=Voice(voice_id=body.voice_id), text=body.text)])
+    request = SpeechRequest(lines=[SpeechLine(speaker="narrator", voice=Voice(voice_id=body.voice_id), text=body.text)],
+                            language=body.language)
     store = open_store()
     # no retries here: a rate-limited or failing provider answers 503 with its Retry-After at once,
     # and the caller decides whether to wait (a request thread should not sleep on it)
