@@ -10,7 +10,18 @@ from . import languages
 from .errors import InvalidInput
 
 # the story providers that write in any language the model knows
-LLM_STORY_PROVIDERS = ("anthropic/claude", "openai/chat")
+from .languages import LLM_STORY_PROVIDERS
+
+
+def language_hint(tag: str) -> str:
+    """Which speech providers can speak ``tag``: for error messages."""
+    from .plugins import providers
+    from .speech.base import SpeechProvider
+
+    able = [cls.provider_id for cls in sorted(providers("speech").values(), key=lambda c: c.provider_id)
+            if issubclass(cls, SpeechProvider) and cls.supports_language(tag)]
+    return (f"use --speech-provider {' or '.join(able)}" if able
+            else "no installed speech provider speaks it") + " (DEEPFLIX_SPEECH_PROVIDER)"
 
 
 def story_voices(story: object | None) -> list[str]:
@@ -26,7 +37,7 @@ def check_film_language(language: str, providers: dict[str, str], *, writes_stor
     """Raise InvalidInput naming what to change when the chosen providers cannot make the
     film in ``language``. ``providers``: stage -> provider id (resolved)."""
     from .plugins import get_provider_class
-    from .speech.base import SpeechProvider, language_hint
+    from .speech.base import SpeechProvider
 
     if languages.base(language) == "en":
         return

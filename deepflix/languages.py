@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import langcodes
 
+LLM_STORY_PROVIDERS = ("anthropic/claude", "openai/chat")  # the story providers that write any language
+
 DEFAULT = "en"
 RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm"})
 # scripts written without spaces between words: lines break between characters

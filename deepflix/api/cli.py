@@ -88,7 +88,7 @@ def serve(
 
     from ..core import config
     from ..errors import InvalidInput
-    from ..security.private import service_umask
+    from ..core.private import service_umask
     from ..security.secret import ensure_serving_secret
     from .logs import configure_json_logging, redact_logs
     from .main import create_app

@@ -40,7 +40,7 @@ def _private_sqlite(db: Path) -> None:
     """The database holds key hashes and every prompt: 0600 (its -wal and -shm files take
     its mode), in a 0700 folder when that is the data folder or one we make."""
     from ..core import config
-    from ..security.private import private_dir, private_file
+    from ..core.private import private_dir, private_file
 
     if not db.parent.is_dir() or db.parent.resolve() == Path(config.settings.deepflix_data_dir).resolve():
         private_dir(db.parent)

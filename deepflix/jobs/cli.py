@@ -22,7 +22,7 @@ def worker(
     from .settings import job_settings
     from .worker import supervise
 
-    from ..security.private import service_umask
+    from ..core.private import service_umask
 
     js = job_settings()
     expand_queues(queues)

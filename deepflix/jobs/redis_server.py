@@ -35,7 +35,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..security.private import SERVICE_UMASK, private_dir, private_file
+from ..core.private import SERVICE_UMASK, private_dir, private_file
 
 log = logging.getLogger("deepflix.jobs")
 

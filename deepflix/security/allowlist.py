@@ -36,13 +36,12 @@ def parse(spec: str, stages: tuple[str, ...]) -> dict[str, set[str] | None]:
 
 def allowed(stage: str, spec: str) -> list[str]:
     """The installed providers of ``stage`` that users may pick under ``spec`` (DEEPFLIX_USER_PROVIDERS)."""
-    from ..core import config
-    from ..plugins import STAGES, providers
+    from ..plugins import configured_provider, providers, stages
 
     installed = set(providers(stage))
-    rules = parse(spec, tuple(STAGES))
+    rules = parse(spec, stages())
     if stage not in rules:  # the default: the server's own choice and the offline built-ins
-        return sorted(installed & ({config.settings.provider_for(stage)} | {n for n in installed
+        return sorted(installed & ({configured_provider(stage)} | {n for n in installed
                                                                           if n.startswith("builtin/")}))
     rule = rules[stage]
     return sorted(installed if rule is None else installed & rule)

@@ -36,7 +36,7 @@ def is_loopback(host: str) -> bool:
 
 def read_or_create(path: Path) -> str:
     """The secret kept in ``path``; made (random, 0600, never replaced) when absent."""
-    from .private import private_dir
+    from ..core.private import private_dir
 
     private_dir(path.parent)
     try:

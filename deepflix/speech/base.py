@@ -31,17 +31,10 @@ class SpeechProvider(Provider):
         voices = [line.voice.voice_id for line in request.lines]
         if not self.supports_language(request.language, voices):
             raise InvalidInput(f"{self.provider_id} has no {name(request.language)} voice ({request.language}); "
-                               f"{language_hint(request.language)}")
+                               "`deepflix providers` lists the speech providers (DEEPFLIX_SPEECH_PROVIDER)")
 
     @abstractmethod
     def generate(self, request: SpeechRequest, ctx: StageContext) -> SpeechResult: ...
 
 
-def language_hint(tag: str) -> str:
-    """Which speech providers can speak ``tag``: for error messages."""
-    from ..plugins import providers
 
-    able = [cls.provider_id for cls in sorted(providers("speech").values(), key=lambda c: c.provider_id)
-            if issubclass(cls, SpeechProvider) and cls.supports_language(tag)]
-    return (f"use --speech-provider {' or '.join(able)}" if able
-            else "no installed speech provider speaks it") + " (DEEPFLIX_SPEECH_PROVIDER)"

@@ -1,6 +1,6 @@
 """Content-addressed artifact storage: a local folder, or an S3-compatible bucket."""
 
-from ..security.private import private_dir
+from ..core.private import private_dir
 from .base import ArtifactStore, Staging
 from .integrity import ArtifactBroken
 from .local import LocalStore

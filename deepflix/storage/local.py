@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..security.private import private_dir
+from ..core.private import private_dir
 from .base import ArtifactStore
 from .integrity import ArtifactBroken, check_file, check_folder, recorded, well_formed
 

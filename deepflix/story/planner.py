@@ -439,7 +439,7 @@ class PlannerStoryProvider(StoryProvider):
     def check_inputs(self, request: BaseModel) -> None:
         assert isinstance(request, StoryRequest)
         if request.language != "en":  # its phrase books are English
-            from ..language_check import LLM_STORY_PROVIDERS
+            from ..languages import LLM_STORY_PROVIDERS
             from ..languages import name
 
             raise InvalidInput(
