@@ -62,7 +62,7 @@ def _ctx(tmp_path: Path, seen: list[str] | None = None) -> StageContext:
 
 
 def _opts(**kw: Any) -> dict[str, Any]:
-    return {"long_side": 128, **kw}
+    return {"long_side": 256, **kw}
 
 
 def _background(fn: Any) -> tuple[threading.Thread, list[Any]]:
