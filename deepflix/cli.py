@@ -93,6 +93,12 @@ def make(
     speech_provider: Annotated[Optional[str], typer.Option(help="Speech provider.")] = None,
     score_provider: Annotated[Optional[str], typer.Option(help="Music provider.")] = None,
     no_burn: Annotated[bool, typer.Option("--no-burn-subtitles", help="Soft subtitles only.")] = False,
+    steps: Annotated[int, typer.Option(help="Sampling steps (image models; the seed's steps).")] = 20,
+    sampler: Annotated[str, typer.Option(help="Sampler (image models; the seed's sampler).")] = "euler",
+    cfg_scale: Annotated[float, typer.Option(help="Guidance scale (image models; the seed's cfg_scale).")] = 7.0,
+    picture_option: Annotated[Optional[list[str]], typer.Option(
+        "--picture-option", help="KEY=VALUE for the picture provider's options (repeatable), e.g. steps=4, "
+        "workflow=my_api.json, checkpoint=x.safetensors, width=512, height=512, scheduler=karras, timeout_s=900.")] = None,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -116,13 +122,23 @@ def make(
     if out_dir is not None:
         check_out_dir(out_dir)
     chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider), ("score", score_provider)) if v}
+    picture_options = _provider_options(picture_option or [])
+    if picture_options:  # a bad option fails now, before any stage runs
+        from .plugins import get_provider
+
+        get_provider("picture", chosen.get("picture") or config.settings.provider_for("picture"), picture_options)
+    try:
+        params = GenerationParams(seed=story.seed if story else seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InvalidInput(f"--steps/--sampler/--cfg-scale: {exc}") from exc
     opts = FilmOptions(
         aspect=aspect,  # type: ignore[arg-type]
         resolution=resolution,  # type: ignore[arg-type]
-        params=GenerationParams(seed=story.seed if story else seed),
+        params=params,
         loudness_lufs=config.settings.deepflix_loudness_lufs,
         burn_subtitles=not no_burn,
         providers=chosen,
+        provider_options={"picture": picture_options} if picture_options else {},
     )
     t0 = time.perf_counter()
     progress = Progress(
@@ -151,6 +167,22 @@ def make(
         if label in result.files:
             out.print(f"{label:>8}: {result.files[label]}")
     out.print(f"edit {result.files['story']} and run `deepflix make --story {result.files['story']}` to remake only what changed")
+
+
+def _provider_options(pairs: list[str]) -> dict[str, object]:
+    """KEY=VALUE pairs; a value is read as JSON when it is JSON (numbers, true, null), else kept as text."""
+    import json
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--picture-option wants KEY=VALUE; got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
 
 
 @app.command("providers")

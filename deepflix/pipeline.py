@@ -67,6 +67,7 @@ class FilmOptions(BaseModel):
     loudness_lufs: float = -16.0
     burn_subtitles: bool = True
     providers: dict[str, str] = Field(default_factory=dict)  # stage -> provider name
+    provider_options: dict[str, dict[str, Any]] = Field(default_factory=dict)  # stage -> that provider's Options
 
 
 # --------------------------------------------------------------------------- requests
@@ -396,7 +397,8 @@ def make_film(
 
     def do(stage: str, i: int) -> None:
         req = picture_request(story, i, opts) if stage == "picture" else speech_request(story, i)
-        oc = run_stage(stage, req, store=store, provider=providers[stage], force=force, retries=retries, scene=i)
+        oc = run_stage(stage, req, store=store, provider=providers[stage], force=force, retries=retries, scene=i,
+                           options=opts.provider_options.get(stage))
         note(stage, oc)
         with lock:
             (pictures if stage == "picture" else speeches)[i] = oc

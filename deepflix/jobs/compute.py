@@ -152,7 +152,8 @@ def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], Non
     film = Film(job, store)
     req = film.request()
     oc = run_stage(job.stage, req, store=store, provider=film.providers[job.stage],
-                   retries=config.settings.deepflix_retries, scene=job.scene, progress=progress)
+                   retries=config.settings.deepflix_retries, scene=job.scene, progress=progress,
+                   options=film.opts.provider_options.get(job.stage))
     done = Done(key=oc.key, cached=oc.cached, seconds=oc.seconds, provider=oc.provider)
     if job.stage == "story":
         done.story = oc.result.model_dump(mode="json")
