@@ -128,6 +128,12 @@ def make(
     server: Annotated[str | None, typer.Option("--server", help="With --batch: submit the films to this DeepFlix service (URL).")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="DEEPFLIX_API_KEY", help="With --server: the service API key.")] = None,
     language: Annotated[str, typer.Option("--language", "-l", help="The film's language, a BCP-47 tag: en, es, pt-BR, fr, de, hi, ja, zh, ar...")] = "en",
+    steps: Annotated[int, typer.Option(help="Sampling steps (image models; the seed's steps).")] = 20,
+    sampler: Annotated[str, typer.Option(help="Sampler (image models; the seed's sampler).")] = "euler",
+    cfg_scale: Annotated[float, typer.Option(help="Guidance scale (image models; the seed's cfg_scale).")] = 7.0,
+    picture_option: Annotated[list[str] | None, typer.Option(
+        "--picture-option", help="KEY=VALUE for the picture provider's options (repeatable), e.g. steps=4, "
+        "workflow=my_api.json, checkpoint=x.safetensors, width=512, height=512, scheduler=karras, timeout_s=900.")] = None,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
     from .core import config
@@ -170,13 +176,23 @@ def make(
     if out_dir is not None:
         check_out_dir(out_dir)
     chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider), ("score", score_provider)) if v}
+    picture_options = _provider_options(picture_option or [])
+    if picture_options:  # a bad option fails now, before any stage runs
+        from .plugins import get_provider
+
+        get_provider("picture", chosen.get("picture") or config.settings.provider_for("picture"), picture_options)
+    try:
+        params = GenerationParams(seed=story.seed if story else seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InvalidInput(f"--steps/--sampler/--cfg-scale: {exc}") from exc
     opts = FilmOptions(
         aspect=aspect,  # type: ignore[arg-type]
         resolution=resolution,  # type: ignore[arg-type]
-        params=GenerationParams(seed=story.seed if story else seed),
+        params=params,
         loudness_lufs=config.settings.deepflix_loudness_lufs,
         burn_subtitles=not no_burn,
         providers=chosen,
+        provider_options={"picture": picture_options} if picture_options else {},
     )
     if review:  # review before render: the story only, and the command that makes the rest
         if request is None:
@@ -220,6 +236,22 @@ def make(
             out.print(f"{label:>8}: {result.files[label]}")
     out.print(f"edit {result.files['story']} and run `deepflix make --story {result.files['story']}` to remake only what changed")
     _write_qa(result.files["movie"].parent, opts.loudness_lufs)  # quality (issue 24): qa.json beside every film
+
+
+def _provider_options(pairs: list[str]) -> dict[str, object]:
+    """KEY=VALUE pairs; a value is read as JSON when it is JSON (numbers, true, null), else kept as text."""
+    import json
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--picture-option wants KEY=VALUE; got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
 
 
 @app.command("providers")

@@ -74,8 +74,9 @@ def run_stage(
     scene: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    options: dict[str, Any] | None = None,  # the provider's Options, when provider is a name
 ) -> StageOutcome:
-    prov = provider if isinstance(provider, Provider) else get_provider(stage, provider)
+    prov = provider if isinstance(provider, Provider) else get_provider(stage, provider, options)
     if prov.stage != stage:
         raise InvalidInput(f"{prov.provider_id} is a {prov.stage} provider, not a {stage} provider")
     key = stage_key(prov, request)

@@ -42,6 +42,23 @@ class Settings(BaseSettings):
     music_api_url: str | None = None
     replicate_api_token: SecretStr | None = None
 
+    # the comfyui/workflow picture provider's defaults (a film's picture options override them)
+    deepflix_comfyui_workflow: str = Field("txt2img_sd15", description="a shipped template or an API-format workflow file")
+    deepflix_comfyui_checkpoint: str | None = Field(None, description="ckpt_name; unset = the workflow's")
+    deepflix_comfyui_long_side: int = Field(768, ge=64, le=2048, description="generation size's long side")
+    deepflix_comfyui_width: int | None = Field(None, description="generate at exactly this size (with _HEIGHT)")
+    deepflix_comfyui_height: int | None = None
+    deepflix_comfyui_steps: int | None = Field(None, description="pin the steps; unset = each film's")
+    deepflix_comfyui_sampler: str | None = Field(None, description="pin the KSampler sampler_name; unset = each film's")
+    deepflix_comfyui_scheduler: str | None = Field(None, description="KSampler scheduler; unset = the workflow's")
+    deepflix_comfyui_cfg: float | None = Field(None, description="pin the cfg; unset = each film's cfg_scale")
+    deepflix_comfyui_timeout_s: float = Field(600.0, gt=0, description="one picture's limit from when it starts running")
+    deepflix_comfyui_queue_timeout_s: float = Field(3600.0, gt=0, description="the longest wait in ComfyUI's queue")
+    deepflix_comfyui_api_options: str = Field(
+        "checkpoint,width,height,long_side,steps,sampler,scheduler,cfg,negative,reference,workflow,timeout_s",
+        description="picture options a POST /api/movies caller may set (workflow: a shipped template only; "
+                    "timeout_s: at most DEEPFLIX_COMFYUI_TIMEOUT_S)")
+
     # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
     # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.
     deepflix_story_provider: str | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Aspect, GenerationParams, Resolution
@@ -19,5 +21,6 @@ class FilmOptions(BaseModel):
     loudness_lufs: float = -16.0
     burn_subtitles: bool = True
     providers: dict[str, str] = Field(default_factory=dict)  # stage -> provider name
+    provider_options: dict[str, dict[str, Any]] = Field(default_factory=dict)  # stage -> that provider's Options
     # a redrawn scene's own seed (review before render): only that scene's picture request changes
     picture_seeds: dict[int, int] = Field(default_factory=dict)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 import uuid
 from importlib import resources
 from pathlib import Path
@@ -29,13 +28,14 @@ from typing import Any, Literal
 import cv2
 import httpx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InvalidInput, ProviderBadOutput, ProviderError, ProviderTimeout, ProviderUnavailable
 from ..hookspecs import hookimpl
 from ..models import PictureRequest, PictureResult, SceneVisual
 from ..provider import StageContext
 from .base import PictureProvider
+from .comfyui_prompt import PromptRun, prompt_id_for
 from .prompts import model_size, negative_prompt, positive_prompt, scene_seed
 
 # our sampler names -> ComfyUI's KSampler sampler_name
@@ -45,6 +45,16 @@ SAMPLERS = {
     "dpmpp_2m_sde": "dpmpp_2m_sde", "ddim": "ddim", "uni_pc": "uni_pc", "pndm": "ipndm",
 }
 TEMPLATES = ("txt2img_sd15", "txt2img_sdxl", "reference_img2img", "reference_ipadapter")
+_SERVER_IDS: dict[str, str] = {}  # our prompt_id -> the server's, for a server that does not take ours
+
+
+def _setting(name: str) -> Any:
+    """A default read from the settings when the options are made (so tests and the CLI can reload them)."""
+    def get() -> Any:
+        from ..core import config
+
+        return getattr(config.settings, f"deepflix_comfyui_{name}")
+    return get
 
 
 def load_workflow(name: str) -> dict[str, Any]:
@@ -101,15 +111,52 @@ class ComfyUI(PictureProvider):
     version = "1"
 
     class Options(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        workflow: str = Field("txt2img_sd15", description=f"a template ({', '.join(TEMPLATES)}) or a workflow file")
-        checkpoint: str | None = Field(None, description="ckpt_name for CheckpointLoaderSimple; default: the workflow's")
-        long_side: int = Field(768, ge=256, le=2048, description="generate at this long side, then scale to the film")
+        # defaults are the operator's DEEPFLIX_COMFYUI_* settings; a film's picture options override them
+        model_config = ConfigDict(extra="forbid", validate_default=True)
+        workflow: str = Field(default_factory=_setting("workflow"),
+                              description=f"a template ({', '.join(TEMPLATES)}) or an API-format workflow file")
+        checkpoint: str | None = Field(default_factory=_setting("checkpoint"),
+                                       description="ckpt_name for CheckpointLoaderSimple; default: the workflow's")
+        long_side: int = Field(default_factory=_setting("long_side"), ge=64, le=2048,
+                               description="generate at this long side (the film's aspect), then scale to the film")
+        width: int | None = Field(default_factory=_setting("width"), ge=64, le=2048, multiple_of=8,
+                                  description="generate at exactly this width (with height), then scale to the film")
+        height: int | None = Field(default_factory=_setting("height"), ge=64, le=2048, multiple_of=8)
         reference: Literal["scene", "character"] = Field(
             "scene", description="what the illustrator draws as the reference: the scene, or the main character")
-        scheduler: str | None = Field(None, description="KSampler scheduler; default: the workflow's")
+        steps: int | None = Field(default_factory=_setting("steps"), ge=1, le=150,
+                                  description="sampling steps; default: the film's steps")
+        sampler: str | None = Field(default_factory=_setting("sampler"),
+                                    description="KSampler sampler_name, any the server offers; default: the film's")
+        scheduler: str | None = Field(default_factory=_setting("scheduler"),
+                                      description="KSampler scheduler; default: the workflow's")
+        cfg: float | None = Field(default_factory=_setting("cfg"), ge=0.0, le=30.0,
+                                  description="classifier-free guidance; default: the film's cfg_scale")
         negative: str = ""
-        timeout_s: float = Field(600.0, gt=0)
+        timeout_s: float = Field(default_factory=_setting("timeout_s"), gt=0,
+                                 description="the longest one picture may run, counted from when it starts executing")
+        queue_timeout_s: float = Field(default_factory=_setting("queue_timeout_s"), gt=0,
+                                       description="the longest it may wait in the server's queue before it starts")
+
+        @field_validator("workflow")
+        @classmethod
+        def _workflow(cls, v: str) -> str:
+            if v not in TEMPLATES and not Path(v).expanduser().is_file():
+                raise ValueError(f"workflow {v!r} is neither a template ({', '.join(TEMPLATES)}) nor a file")
+            return v
+
+        @model_validator(mode="after")
+        def _size(self) -> ComfyUI.Options:
+            if (self.width is None) != (self.height is None):
+                raise ValueError("give width and height together (or neither: long_side and the film's aspect)")
+            return self
+
+    def cache_identity(self) -> dict[str, Any]:
+        """The time limits do not change the picture: changing them redraws nothing."""
+        ident = super().cache_identity()
+        for name in ("timeout_s", "queue_timeout_s"):
+            ident["options"].pop(name, None)
+        return ident
 
     # ------------------------------------------------------------------ plumbing
 
@@ -156,63 +203,13 @@ class ComfyUI(PictureProvider):
         body = resp.json()
         return f"{body['subfolder']}/{body['name']}" if body.get("subfolder") else str(body["name"])
 
-    def queue(self, client: httpx.Client, wf: dict[str, Any], client_id: str) -> str:
-        resp = self._call(client, "POST", "/prompt", json={"prompt": wf, "client_id": client_id})
+    def queue(self, client: httpx.Client, wf: dict[str, Any], client_id: str, prompt_id: str) -> str:
+        resp = self._call(client, "POST", "/prompt", json={"prompt": wf, "client_id": client_id, "prompt_id": prompt_id})
         if resp.status_code != 200:
             raise ProviderError(f"ComfyUI rejected the workflow: {_describe_rejection(resp)}")
         return str(resp.json()["prompt_id"])
 
-    def wait(self, ws: Any, prompt_id: str, ctx: StageContext) -> None:
-        """Follow the WebSocket until our prompt finishes; raise on its execution_error."""
-        from websockets.exceptions import ConnectionClosed
-
-        deadline = time.monotonic() + self.options.timeout_s
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ProviderTimeout(f"ComfyUI did not finish prompt {prompt_id} in {self.options.timeout_s:.0f}s")
-            try:
-                raw = ws.recv(timeout=left)
-            except TimeoutError as exc:
-                raise ProviderTimeout(f"ComfyUI did not finish prompt {prompt_id} in {self.options.timeout_s:.0f}s") from exc
-            except ConnectionClosed as exc:
-                raise ProviderUnavailable(f"ComfyUI closed the WebSocket while running prompt {prompt_id}") from exc
-            if isinstance(raw, bytes):  # binary frames are live previews
-                continue
-            msg = json.loads(raw)
-            kind, data = msg.get("type"), msg.get("data") or {}
-            if data.get("prompt_id") not in (None, prompt_id):
-                continue  # another client's prompt on a shared server
-            if kind == "status":
-                remaining = data.get("status", {}).get("exec_info", {}).get("queue_remaining")
-                if remaining:
-                    ctx.progress(0.0, f"queued ({remaining} in queue)")
-            elif kind == "progress" and data.get("max"):
-                ctx.progress(float(data["value"]) / float(data["max"]), f"step {data['value']}/{data['max']}")
-            elif kind == "execution_error":
-                raise ProviderError(
-                    f"ComfyUI node {data.get('node_id')} ({data.get('node_type')}) failed: "
-                    f"{data.get('exception_type', 'error')}: {str(data.get('exception_message', '')).strip()}"
-                )
-            elif kind == "execution_interrupted":
-                raise ProviderUnavailable(f"ComfyUI interrupted prompt {prompt_id}")
-            elif kind == "execution_success" or (kind == "executing" and data.get("node") is None
-                                                 and data.get("prompt_id") == prompt_id):
-                return
-
-    def poll(self, client: httpx.Client, prompt_id: str) -> None:
-        """Without a WebSocket: poll /history until the prompt is there."""
-        deadline = time.monotonic() + self.options.timeout_s
-        while time.monotonic() < deadline:
-            if prompt_id in self._call(client, "GET", f"/history/{prompt_id}").json():
-                return
-            time.sleep(0.5)
-        raise ProviderTimeout(f"ComfyUI did not finish prompt {prompt_id} in {self.options.timeout_s:.0f}s")
-
-    def fetch_image(self, client: httpx.Client, prompt_id: str) -> np.ndarray:
-        entry = self._call(client, "GET", f"/history/{prompt_id}").json().get(prompt_id)
-        if not entry:
-            raise ProviderBadOutput(f"ComfyUI history has no prompt {prompt_id}")
+    def fetch_image(self, client: httpx.Client, prompt_id: str, entry: dict[str, Any]) -> np.ndarray:
         status = entry.get("status", {})
         if status.get("status_str") == "error":
             raise ProviderError(f"ComfyUI prompt {prompt_id} ended in error: {_history_error(status)}")
@@ -228,7 +225,9 @@ class ComfyUI(PictureProvider):
                 if pic is None:
                     raise ProviderBadOutput(f"ComfyUI image {img['filename']} is not a readable image")
                 return pic
-        raise ProviderBadOutput(f"ComfyUI prompt {prompt_id} produced no output image (does it end in SaveImage?)")
+        # the same workflow makes the same outputs: retrying cannot help
+        raise InvalidInput(f"ComfyUI prompt {prompt_id} produced no output image: the workflow "
+                           f"{self.options.workflow!r} must end in a SaveImage node")
 
     # ------------------------------------------------------------------ the stage
 
@@ -249,35 +248,48 @@ class ComfyUI(PictureProvider):
     def generate(self, request: PictureRequest, ctx: StageContext) -> PictureResult:
         o = self.options
         template = load_workflow(o.workflow)
-        width, height = model_size(request.width, request.height, o.long_side)
-        sampler = SAMPLERS[request.params.sampler]
+        width, height = (o.width, o.height) if o.width and o.height else model_size(request.width, request.height, o.long_side)
+        sampler = o.sampler or SAMPLERS[request.params.sampler]
+        steps = o.steps or request.params.steps
+        cfg = o.cfg if o.cfg is not None else request.params.cfg_scale
         client_id = uuid.uuid4().hex
         with httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client:
             info = self.check_nodes(client, template)
+            _check_output_node(info, template, o.workflow)
             _check_choice(info, template, "sampler_name", sampler)
+            if o.scheduler:
+                _check_choice(info, template, "scheduler", o.scheduler)
             reference = None
             if needs_reference(template):
                 name = f"deepflix_{o.reference}_{scene_seed(request):08x}_{request.scene_index}.png"
                 reference = self.upload(client, self.reference_png(request, width, height), name)
             wf = inject(template, positive=positive_prompt(request), negative=negative_prompt(o.negative),
-                        seed=scene_seed(request), steps=request.params.steps, cfg=request.params.cfg_scale,
+                        seed=scene_seed(request), steps=steps, cfg=cfg,
                         sampler=sampler, width=width, height=height, checkpoint=o.checkpoint, reference=reference)
             if o.scheduler:
                 for node in wf.values():
                     if node["class_type"] in ("KSampler", "KSamplerAdvanced"):
                         node["inputs"]["scheduler"] = o.scheduler
-            ws = self._connect(client_id)
+            ours = prompt_id_for(wf)
+            run = PromptRun(self._call, client, _SERVER_IDS.get(ours, ours), timeout_s=o.timeout_s,
+                            queue_timeout_s=o.queue_timeout_s, progress=ctx.progress)
+            state = run.where()  # a retry, or another worker, may find it queued, running or done already
+            if state == "failed":
+                run.forget()
+                state = "unknown"
+            ws = self._connect(client_id) if state != "done" else None  # opened before queueing: no message missed
             try:
-                prompt_id = self.queue(client, wf, client_id)
-                ctx.progress(0.0, f"queued {prompt_id}")
-                if ws is not None:
-                    self.wait(ws, prompt_id, ctx)
+                if state == "unknown":
+                    run.prompt_id = _SERVER_IDS[ours] = self.queue(client, wf, client_id, ours)
+                    ctx.progress(0.0, f"queued {run.prompt_id}")
                 else:
-                    self.poll(client, prompt_id)
+                    ctx.progress(0.0, f"reusing prompt {run.prompt_id} ({state})")
+                if state != "done":
+                    run.wait(ws)
             finally:
                 if ws is not None:
                     ws.close()
-            pic = self.fetch_image(client, prompt_id)
+            pic = self.fetch_image(client, run.prompt_id, run.result())
         pic = cv2.resize(pic, (request.width, request.height), interpolation=cv2.INTER_LANCZOS4)
         cv2.imwrite(str(Path(ctx.out_dir) / "image.png"), pic, [cv2.IMWRITE_PNG_COMPRESSION, 3])
         return PictureResult(image="image.png", width=request.width, height=request.height)
@@ -305,13 +317,31 @@ class ComfyUI(PictureProvider):
         return {"provider": self.provider_id, "ok": ok, "url": self._url()}
 
 
+def _combo(spec: Any) -> list[str] | None:
+    """A combo input's choices: ``[[...], {...}]`` (classic nodes) or ``["COMBO", {"options": [...]}]``."""
+    if isinstance(spec, list) and spec:
+        if isinstance(spec[0], list):
+            return [str(c) for c in spec[0]]
+        if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
+            return [str(c) for c in spec[1].get("options", [])]
+    return None
+
+
 def _check_choice(info: dict[str, Any], wf: dict[str, Any], field: str, value: str) -> None:
-    """A sampler the server does not offer fails now, naming what it offers."""
+    """A sampler or scheduler the server does not offer fails now, naming what it offers."""
     for node in wf.values():
         spec = info.get(node["class_type"], {}).get("input", {})
-        choices = (spec.get("required", {}) or {}).get(field)
-        if choices and isinstance(choices[0], list) and value not in choices[0]:
-            raise InvalidInput(f"ComfyUI's {node['class_type']} has no {field} {value!r}; it offers {', '.join(choices[0])}")
+        choices = _combo((spec.get("required", {}) or {}).get(field))
+        if choices and value not in choices:
+            raise InvalidInput(f"ComfyUI's {node['class_type']} has no {field} {value!r}; it offers {', '.join(choices)}")
+
+
+def _check_output_node(info: dict[str, Any], wf: dict[str, Any], name: str) -> None:
+    """A workflow without an output node can never give a picture: bad input, not worth a retry."""
+    # PreviewImage is an output node too, but it writes to ComfyUI's temp folder, not its outputs
+    if not any(n["class_type"] == "SaveImage" or (info.get(n["class_type"], {}).get("output_node")
+                                                  and not n["class_type"].startswith("Preview")) for n in wf.values()):
+        raise InvalidInput(f"comfyui: workflow {name!r} has no output node: end it in a SaveImage node")
 
 
 def _describe_rejection(resp: httpx.Response) -> str:

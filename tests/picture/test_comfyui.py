@@ -1,15 +1,10 @@
 """The ComfyUI provider's real client (httpx + websockets) against a local server on
-127.0.0.1 that speaks ComfyUI's HTTP and WebSocket protocol: queueing, progress,
-execution errors, rejected workflows, missing nodes, uploads."""
+127.0.0.1 that speaks ComfyUI's HTTP and WebSocket protocol (comfy_fake_server): queueing,
+progress, execution errors, rejected workflows, missing nodes, uploads."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import socket
-import threading
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +16,7 @@ pytest.importorskip("websockets")
 starlette = pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
 
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse, Response  # noqa: E402
-from starlette.routing import Route, WebSocketRoute  # noqa: E402
-from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
+from comfy_fake_server import FakeComfy, serve, wait_idle  # noqa: E402
 
 from deepflix.core import config  # noqa: E402
 from deepflix.errors import ProviderError, ProviderUnavailable  # noqa: E402
@@ -33,163 +24,20 @@ from deepflix.models import CharacterSheet, GenerationParams, PictureRequest, Sc
 from deepflix.picture.comfyui import ComfyUI  # noqa: E402
 from deepflix.provider import StageContext  # noqa: E402
 
-CORE_NODES = ["CheckpointLoaderSimple", "EmptyLatentImage", "CLIPTextEncode", "KSampler", "VAEDecode", "SaveImage",
-              "LoadImage", "ImageScale", "VAEEncode"]
-COMFY_SAMPLERS = ["euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m", "dpmpp_sde",
-                  "dpmpp_2m_sde", "ddim", "uni_pc", "ipndm"]
-
-
-class FakeComfy:
-    """Just enough of ComfyUI's server: the same routes, bodies and message sequence."""
-
-    def __init__(self) -> None:
-        self.nodes = list(CORE_NODES)
-        self.mode = "ok"  # ok | error | reject
-        self.prompts: list[dict[str, Any]] = []
-        self.uploads: dict[str, bytes] = {}
-        self.history: dict[str, Any] = {}
-        self.images: dict[str, bytes] = {}
-        self.sockets: dict[str, WebSocket] = {}
-        self.ws_clients: list[str] = []
-        self.app = Starlette(routes=[
-            Route("/object_info", self.object_info),
-            Route("/system_stats", lambda r: JSONResponse({"system": {"os": "posix"}, "devices": []})),
-            Route("/prompt", self.prompt, methods=["POST"]),
-            Route("/history/{prompt_id}", self.get_history),
-            Route("/view", self.view),
-            Route("/upload/image", self.upload, methods=["POST"]),
-            WebSocketRoute("/ws", self.ws),
-        ])
-
-    async def object_info(self, request: Request) -> JSONResponse:
-        info: dict[str, Any] = {}
-        for n in self.nodes:
-            spec: dict[str, Any] = {"required": {}}
-            if n == "KSampler":
-                spec["required"] = {"seed": ["INT", {"default": 0}], "sampler_name": [COMFY_SAMPLERS],
-                                    "scheduler": [["normal", "karras"]]}
-            info[n] = {"input": spec, "output": [], "name": n, "display_name": n, "category": "test"}
-        return JSONResponse(info)
-
-    async def ws(self, websocket: WebSocket) -> None:
-        await websocket.accept()
-        cid = websocket.query_params.get("clientId") or uuid.uuid4().hex
-        self.sockets[cid] = websocket
-        self.ws_clients.append(cid)
-        await websocket.send_text(json.dumps({"type": "status", "data": {
-            "status": {"exec_info": {"queue_remaining": 0}}, "sid": cid}}))
-        try:
-            while True:
-                await websocket.receive_text()
-        except WebSocketDisconnect:
-            self.sockets.pop(cid, None)
-
-    async def upload(self, request: Request) -> JSONResponse:
-        form = await request.form()
-        f = form["image"]
-        data = await f.read()  # type: ignore[union-attr]
-        self.uploads[f.filename] = data  # type: ignore[union-attr]
-        assert form.get("type") == "input"
-        return JSONResponse({"name": f.filename, "subfolder": "", "type": "input"})  # type: ignore[union-attr]
-
-    async def prompt(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        wf, cid = body["prompt"], body.get("client_id")
-        unknown = [n["class_type"] for n in wf.values() if n["class_type"] not in self.nodes]
-        if unknown:
-            return JSONResponse({"error": {"type": "invalid_prompt", "message": f"Cannot execute because node "
-                                           f"{unknown[0]} does not exist.", "details": "", "extra_info": {}},
-                                 "node_errors": {}}, status_code=400)
-        if self.mode == "reject":
-            return JSONResponse({
-                "error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
-                          "details": "", "extra_info": {}},
-                "node_errors": {"4": {"errors": [{"type": "value_not_in_list", "message": "Value not in list",
-                                                  "details": "ckpt_name: 'missing.safetensors' not in []",
-                                                  "extra_info": {}}],
-                                      "dependent_outputs": ["9"], "class_type": "CheckpointLoaderSimple"}}},
-                status_code=400)
-        pid = str(uuid.uuid4())
-        self.prompts.append({"prompt_id": pid, "client_id": cid, "workflow": wf})
-        asyncio.get_running_loop().create_task(self.execute(pid, cid, wf))
-        return JSONResponse({"prompt_id": pid, "number": len(self.prompts), "node_errors": {}})
-
-    async def execute(self, pid: str, cid: str, wf: dict[str, Any]) -> None:
-        ws = self.sockets.get(cid)
-
-        async def send(kind: str, data: dict[str, Any]) -> None:
-            if ws is not None:
-                await ws.send_text(json.dumps({"type": kind, "data": data}))
-
-        await send("status", {"status": {"exec_info": {"queue_remaining": 1}}, "sid": cid})
-        await send("execution_start", {"prompt_id": pid, "timestamp": 0})
-        await send("execution_cached", {"nodes": [], "prompt_id": pid, "timestamp": 0})
-        await ws.send_bytes(b"\x00\x00\x00\x01\x00\x00\x00\x02preview") if ws else None  # a binary preview frame
-        sampler_id = next(k for k, n in wf.items() if n["class_type"] == "KSampler")
-        for node_id in wf:
-            await send("executing", {"node": node_id, "display_node": node_id, "prompt_id": pid})
-            if node_id == sampler_id and self.mode == "error":
-                await send("execution_error", {
-                    "prompt_id": pid, "node_id": node_id, "node_type": "KSampler", "executed": [],
-                    "exception_message": "Allocation on device 0 would exceed allowed memory. (out of memory)\n",
-                    "exception_type": "torch.OutOfMemoryError", "traceback": ["..."], "current_inputs": {},
-                    "current_outputs": {}})
-                self.history[pid] = {"prompt": [], "outputs": {}, "status": {
-                    "status_str": "error", "completed": False, "messages": [["execution_error", {
-                        "node_id": node_id, "node_type": "KSampler", "exception_message": "out of memory"}]]}}
-                return
-            if node_id == sampler_id:
-                steps = wf[node_id]["inputs"]["steps"]
-                for i in range(1, steps + 1):
-                    await send("progress", {"value": i, "max": steps, "prompt_id": pid, "node": node_id})
-        size = next((n["inputs"] for n in wf.values() if n["class_type"] in ("EmptyLatentImage", "ImageScale")), {})
-        seed = wf[sampler_id]["inputs"]["seed"]
-        img = np.full((size.get("height", 64), size.get("width", 64), 3), seed % 251, np.uint8)
-        fname = f"deepflix_{len(self.images):05d}_.png"
-        self.images[fname] = bytes(cv2.imencode(".png", img)[1])
-        save_id = next(k for k, n in wf.items() if n["class_type"] == "SaveImage")
-        out = {"images": [{"filename": fname, "subfolder": "", "type": "output"}]}
-        await send("executed", {"node": save_id, "display_node": save_id, "output": out, "prompt_id": pid})
-        self.history[pid] = {"prompt": [len(self.prompts), pid, wf, {}, [save_id]], "outputs": {save_id: out},
-                             "status": {"status_str": "success", "completed": True, "messages": []}}
-        await send("execution_success", {"prompt_id": pid, "timestamp": 0})
-        await send("executing", {"node": None, "prompt_id": pid})
-
-    async def get_history(self, request: Request) -> JSONResponse:
-        pid = request.path_params["prompt_id"]
-        return JSONResponse({pid: self.history[pid]} if pid in self.history else {})
-
-    async def view(self, request: Request) -> Response:
-        q = request.query_params
-        data = self.images.get(q.get("filename", ""))
-        if data is None or q.get("type") != "output":
-            return Response(status_code=404)
-        return Response(data, media_type="image/png")
-
 
 @pytest.fixture(scope="module")
 def comfy() -> Any:
-    fake = FakeComfy()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="error", ws="websockets-sansio", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    fake.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    yield fake
-    server.should_exit = True
-    thread.join(5)
+    yield from serve(FakeComfy())
 
 
 @pytest.fixture
 def use(comfy: FakeComfy, monkeypatch: pytest.MonkeyPatch) -> FakeComfy:
     monkeypatch.setenv("COMFYUI_URL", comfy.url)  # type: ignore[attr-defined]
     config.reload_settings()
-    comfy.mode, comfy.nodes = "ok", list(CORE_NODES)
+    wait_idle(comfy)
+    comfy.reset()  # a fresh queue and history: no test reuses another's prompt
     yield comfy
+    wait_idle(comfy)
     monkeypatch.delenv("COMFYUI_URL")
     config.reload_settings()
 
