@@ -325,7 +325,7 @@ def _write_qa(film_dir: Path, target_lufs: float) -> None:
 def qa_cmd(
     film_dir: Annotated[Path, typer.Argument(help="a film folder (movie.mp4, movie.srt, story.json)")],
     target: Annotated[float, typer.Option(help="the integrated loudness the film should have, LUFS")] = -16.0,
-    hearing: Annotated[Optional[bool], typer.Option("--hearing/--no-hearing",
+    hearing: Annotated[bool | None, typer.Option("--hearing/--no-hearing",
                                                     help="speech by ear (default: when the qa extra is installed)")] = None,
 ) -> None:
     """Measure a finished film, write qa.json beside it; exit 1 when a check fails."""
