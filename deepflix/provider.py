@@ -74,7 +74,7 @@ class Provider(ABC):
 
         value = getattr(settings, self.key_env_var.lower(), None) or os.environ.get(self.key_env_var)
         if hasattr(value, "get_secret_value"):  # pydantic SecretStr: str() would give '**********'
-            value = value.get_secret_value()
+            value = value.get_secret_value()  # type: ignore[union-attr]
         if not value:
             raise NeedsKeyError(
                 f"{self.provider_id} needs an API key: set {self.key_env_var} in the environment or .env"

@@ -42,6 +42,10 @@ class StageOutcome:
         return ArtifactRef(key=self.key, name=name)
 
 
+def _no_progress(fraction: float, message: str = "") -> None:
+    return None
+
+
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -91,7 +95,7 @@ def run_stage(
     while True:
         attempt += 1
         staging = store.staging(key)
-        ctx = StageContext(out_dir=staging.dir, resolve=store.resolve, progress=progress or (lambda f, m="": None))
+        ctx = StageContext(out_dir=staging.dir, resolve=store.resolve, progress=progress or _no_progress)
         try:
             result = prov.generate(request, ctx)
             if not isinstance(result, prov.result_model):

@@ -87,8 +87,8 @@ def serve(
     import uvicorn
 
     from ..core import config
-    from ..errors import InvalidInput
     from ..core.private import service_umask
+    from ..errors import InvalidInput
     from ..security.secret import ensure_serving_secret
     from .logs import configure_json_logging, redact_logs
     from .main import create_app

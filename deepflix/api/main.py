@@ -22,8 +22,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import DeepFlixError, InvalidInput
-from .bodylimit import BodyLimitMiddleware
 from ..security.public_errors import public_message
+from .bodylimit import BodyLimitMiddleware
 from .deps import rate_limited_principal, write_gate
 from .docs import install_docs
 from .metrics import Metrics

@@ -14,7 +14,8 @@ JobStatus = Literal["queued", "running", "awaiting_review", "succeeded", "failed
 Priority = Literal["high", "normal", "low"]
 StageName = Literal[PLAN.names]  # type: ignore[valid-type]  # the plan's stages, for the spec
 MAX_SEED = 2**32 - 1
-PROMPT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$"  # what image models take; also keeps the value inside a database integer
+# what image models take; also keeps the value inside a database integer
+PROMPT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$"
 
 
 class MovieCreate(BaseModel):

@@ -18,11 +18,10 @@ def worker(
     reconcile: Annotated[bool, typer.Option(help="also run the reconciler (one pass at a time across the fleet)")] = True,
 ) -> None:
     """Run worker processes that take stages off the queues (REDIS_URL, DATABASE_URL)."""
+    from ..core.private import service_umask
     from .broker import expand_queues
     from .settings import job_settings
     from .worker import supervise
-
-    from ..core.private import service_umask
 
     js = job_settings()
     expand_queues(queues)

@@ -10,6 +10,7 @@ with the same request and seed. This module touches no database.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from ..errors import DeepFlixError
 from ..film.manifest import film_record
 from ..film.options import FilmOptions

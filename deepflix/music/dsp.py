@@ -23,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
 from ..lazy import lazy_module
 
 # scipy's submodules take seconds to import: only a run that makes music pays for them

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
 from ..lazy import lazy_module
 
 ndimage = lazy_module("scipy.ndimage")  # imported on first use

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from ..lazy import lazy_module
 
 sfft = lazy_module("scipy.fft")  # imported on first use

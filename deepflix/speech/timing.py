@@ -32,8 +32,8 @@ class Sentence:
 
 def prepare(text: str, language: str = "en") -> list[Sentence]:
     """Split and normalise (in the text's language); sentences with nothing to say (a lone "...") are dropped."""
-    from . import multilingual
     from .. import languages
+    from . import multilingual
 
     english = languages.base(language) == "en"
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
-from ..models import StoryRequest, Story
+from ..models import Story, StoryRequest
 from ..provider import Provider, StageContext
 
 

@@ -282,7 +282,7 @@ class LLMStoryProvider(StoryProvider):
                 cast: list[Character] | None, previous: list[Scene]) -> Story:
         """One repair round for contradictions (quality.consistency): the findings go back to the
         model once; its answer is kept when it has fewer of them."""
-        from ..quality.review import findings_for, feedback
+        from ..quality.review import feedback, findings_for
 
         found = findings_for(story, previous, cast_fixed=cast is not None)
         if not found:

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from ..core import config
-from ..lazy import lazy_module
 from ..errors import NeedsKeyError, ProviderError, ProviderTimeout, ProviderUnavailable
 from ..hookspecs import hookimpl
+from ..lazy import lazy_module
 from ..models import StoryRequest
 from .llm import (
     JSON_HINT,

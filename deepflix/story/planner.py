@@ -29,8 +29,8 @@ from ..errors import InvalidInput
 from ..hookspecs import hookimpl
 from ..models import Character, Scene, Story, StoryRequest
 from ..provider import StageContext
-from ..waterside import shown_weather
 from ..quality.ages import parse_age
+from ..waterside import shown_weather
 from . import arc, coherence, family
 from .base import StoryProvider
 from .cast import _age_group, look, make_character, narrator_voice, person_from_character
@@ -439,8 +439,7 @@ class PlannerStoryProvider(StoryProvider):
     def check_inputs(self, request: BaseModel) -> None:
         assert isinstance(request, StoryRequest)
         if request.language != "en":  # its phrase books are English
-            from ..languages import LLM_STORY_PROVIDERS
-            from ..languages import name
+            from ..languages import LLM_STORY_PROVIDERS, name
 
             raise InvalidInput(
                 f"builtin/planner writes English only, and the film is in {name(request.language)} "

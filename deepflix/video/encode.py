@@ -16,8 +16,8 @@ import os
 import queue
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache

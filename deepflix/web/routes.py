@@ -26,7 +26,6 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..core import config
 from ..models import GENRES, MAX_SCENES, SAMPLERS, Aspect, Resolution
 
 log = logging.getLogger("deepflix.web")

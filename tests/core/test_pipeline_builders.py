@@ -2,7 +2,7 @@
 
 import pytest
 
-from deepflix.models import ArtifactRef, Character, DialogueLine, Scene, Segment, SpeechResult, Story, SubtitleCue
+from deepflix.models import ArtifactRef, Character, CutRequest, CutScene, DialogueLine, Scene, Segment, SpeechResult, Story, SubtitleCue
 from deepflix.pipeline import (
     SCENE_LEAD,
     TITLE_SECONDS,
@@ -13,7 +13,6 @@ from deepflix.pipeline import (
     timeline,
 )
 from deepflix.runner import canonical_json
-from deepflix.models import CutRequest, CutScene
 
 
 def story() -> Story:

@@ -7,7 +7,7 @@ import pytest
 from deepflix import plugins
 from deepflix.errors import InvalidInput, ProviderError, ProviderUnavailable
 from deepflix.hookspecs import hookimpl
-from deepflix.models import ScoreRequest, ScoreResult, ScoreCue
+from deepflix.models import ScoreCue, ScoreRequest, ScoreResult
 from deepflix.music.base import ScoreProvider
 from deepflix.runner import run_stage, stage_key
 from deepflix.storage import LocalStore

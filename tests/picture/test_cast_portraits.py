@@ -21,8 +21,8 @@ from deepflix.film.plan import PLAN
 from deepflix.film.requests import picture_request, portrait_request
 from deepflix.film.uploads import import_portrait
 from deepflix.models import Character, DialogueLine, Scene, Story
-from deepflix.runner import run_stage, stage_key
 from deepflix.plugins import get_provider
+from deepflix.runner import run_stage, stage_key
 from deepflix.storage.local import LocalStore
 
 

@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 
 from deepflix.models import (
-    SETTINGS, Appearance, CharacterSheet, GenerationParams, PictureRequest, SceneVisual,
+    SETTINGS,
+    Appearance,
+    CharacterSheet,
+    GenerationParams,
+    PictureRequest,
+    SceneVisual,
 )
 from deepflix.picture.appearance import appearance_for, derive
 from deepflix.picture.illustrator import Illustrator, render

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import video_synth as vs
 
+from deepflix.video.cards import title_card
 from deepflix.video.jitter import jitter
 from deepflix.video.motion import Camera, ease
 from deepflix.video.planes import Frame, bgr_to_planes, planes_to_rgb
 from deepflix.video.render import Shot, ShotSpec, new_frame
-from deepflix.video.cards import title_card
 from deepflix.video.warp import PAD, TOL, Phases, _phase, resample
 
 MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down")

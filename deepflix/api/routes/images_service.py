@@ -34,8 +34,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...core import config
 from ...models import (
-    MAX_SCENES, Aspect, CharacterSheet, GenerationParams, Genre, PictureRequest, Resolution, SceneVisual, Setting,
-    Shot, TimeOfDay, Weather, frame_size,
+    MAX_SCENES,
+    Aspect,
+    CharacterSheet,
+    GenerationParams,
+    Genre,
+    PictureRequest,
+    Resolution,
+    SceneVisual,
+    Setting,
+    Shot,
+    TimeOfDay,
+    Weather,
+    frame_size,
 )
 from ..service import secured_app_getattr, stage_app
 from ..stage_pool import run_stage_call

@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import deepflix.security.models
-
 revision = "0002_gateway"
 down_revision = "0001_jobs"
 branch_labels = None
