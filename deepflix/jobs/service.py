@@ -105,9 +105,8 @@ def submit_movie(
     except ValidationError as exc:
         raise InvalidInput(_first_error(exc)) from exc
     from ..language_check import check_film_language, story_voices  # a language no voice speaks: refused now
-    from ..pipeline import _resolved_providers
 
-    check_film_language(story_obj.language if story_obj else sreq.language, _resolved_providers(opts),
+    check_film_language(story_obj.language if story_obj else sreq.language, dict(opts.providers),
                         writes_story=story_obj is None, voices=story_voices(story_obj))
     n = len(story_obj.scenes) if story_obj else num_sequences
     if max_scenes is not None and n > max_scenes:
