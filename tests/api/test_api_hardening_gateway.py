@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Gateway, finished_movie, make_gateway
+from conftest import Gateway, finished_movie, gateway_settings, make_gateway
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "jobs"))  # fleet_services: the machine's PostgreSQL
@@ -411,7 +411,6 @@ def test_access_log_redacts_tokens_and_keys(hgw: Gateway) -> None:
 # ---- 11: /metrics
 
 def test_metrics_are_cached_and_can_need_a_token(hgw: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import gateway_settings
     from fastapi.testclient import TestClient
 
     from deepflix.api import backend
