@@ -97,6 +97,8 @@ def from_movie(movie: dict[str, Any], store: ArtifactStore) -> FilmSources:
         speech=[_load(store, speech[i], SpeechResult, f"scene {i + 1} speech") for i in range(n)],
         score=_load(store, score[None], ScoreResult, "score"),
         segments=[_load(store, segs[i], SegmentResult, "segment") for i in range(n) if i in segs],
-        providers={s["name"]: s["provider"] for s in movie["stages"] if s.get("provider")},
+        # the film's record names every stage's provider (the cast's too); rows only those that ran
+        providers=dict((movie.get("result") or {}).get("providers") or {})
+        or {s["name"]: s["provider"] for s in movie["stages"] if s.get("provider")},
         store=store,
     )

@@ -32,8 +32,10 @@ def public_message(exc: BaseException, stage: str | None = None, provider: str |
     """The words a user sees for ``exc`` raised by ``stage``'s ``provider``."""
     stage = stage or getattr(exc, "stage", None) or "this"
     who = f"the {stage} provider" + (f" {provider}" if provider else "")
-    if isinstance(exc, NeedsKeyError):
-        return f"{who} is not set up on this server; choose another {stage} provider"
+    if isinstance(exc, NeedsKeyError):  # the setting's name is no secret, and it is what an operator must set
+        var = re.search(r"\b[A-Z][A-Z0-9_]*(?:API_KEY|TOKEN)\b", str(exc))
+        setting = f" ({var.group(0)})" if var else ""
+        return f"{who} is missing an API key on this server{setting}; choose another {stage} provider, or ask an operator to set it"
     if isinstance(exc, InvalidInput) or (isinstance(exc, DeepFlixError) and not isinstance(exc, ProviderError)):
         return redact(str(exc))
     if isinstance(exc, ProviderError):

@@ -36,7 +36,8 @@ def _finish(mid: str, manifest: dict[str, Any]) -> None:
 
     art = manifest["artifacts"]
     rows = [("story", None, "story-key"), ("score", None, art["score"]), ("cut", None, art["cut"])]
-    for name, keys in (("picture", art["pictures"]), ("speech", art["speech"]), ("segment", art["segments"])):
+    for name, keys in (("picture", art["pictures"]), ("speech", art["speech"]), ("segment", art["segments"]),
+                       ("cast", art.get("cast", []))):
         rows += [(name, i, k) for i, k in enumerate(keys)]
     now = db.utcnow()
     with db.session_scope() as s:

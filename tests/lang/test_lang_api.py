@@ -22,7 +22,8 @@ _spec.loader.exec_module(gateway)
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    yield from gateway.make_gateway(tmp_path_factory.mktemp("lang-gw"))
+    # the operator opens the LLM story and speech providers to users (the default allows the server's own)
+    yield from gateway.make_gateway(tmp_path_factory.mktemp("lang-gw"), deepflix_user_providers="story=*;speech=*")
 
 
 def count(gw: Any) -> int:

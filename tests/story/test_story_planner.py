@@ -225,13 +225,13 @@ def test_prompt_reading() -> None:
 
 
 def test_registered_as_the_default_provider(tmp_path: object) -> None:
-    from deepflix.plugins import DEFAULTS
+    from deepflix.film.plan import PLAN
     from deepflix.story import planner
 
     found: list[type] = []
     planner.register_story_providers(register=found.append)  # the pluggy hook, called as pluggy would
     (cls,) = found
-    assert cls.provider_id == DEFAULTS["story"] == "builtin/planner"
+    assert cls.provider_id == PLAN["story"].default_provider == "builtin/planner"
     out = cls().generate(StoryRequest(prompt="A robot learns to paint", genre="sci-fi"), StageContext(out_dir=tmp_path))
     assert isinstance(out, Story) and len(out.scenes) == 6
 

@@ -96,6 +96,7 @@ def start_gateway(data_dir: Path) -> Iterator[Gateway]:
             app = create_app(ApiSettings(
                 deepflix_rate_per_minute=60_000.0, deepflix_rate_burst=10_000, deepflix_max_concurrent_jobs=100,
                 deepflix_films_per_day=1000, deepflix_sse_poll_seconds=0.1,
+                deepflix_user_providers="story=*",  # the pages offer every story provider (one test picks a keyless one)
             ))
             try:
                 app.url_path_for("my_films")
