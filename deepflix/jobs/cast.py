@@ -17,7 +17,6 @@ from ..errors import InvalidInput
 from ..models import ArtifactRef, Story
 from . import review
 from .dispatch import add_event
-from .service import get_movie
 
 
 def find_character(story: Story, who: str) -> int | None:
@@ -33,9 +32,10 @@ def set_portrait(session: Session, owner: str, movie_id: str, who: str, portrait
     """Give a character of the owner's film the user's portrait (and render the film again,
     unless it is awaiting review). None: no such film of theirs. JobStateError: it is being
     made, or has no story yet. InvalidInput: no such character."""
-    if get_movie(session, owner, movie_id) is None:
+    try:
+        movie = review._editable(session, movie_id, owner)  # locks the film: no render starts meanwhile
+    except LookupError:  # no such film of theirs
         return None
-    movie = review._editable(session, movie_id, owner)
     story = Story.model_validate(movie.story)
     i = find_character(story, who)
     if i is None:
