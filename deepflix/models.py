@@ -324,6 +324,35 @@ class PictureResult(_Model):
     figure_boxes: dict[str, list[int]] = Field(default_factory=dict)  # character id -> x,y,w,h
 
 
+class ClipRequest(_Model):
+    """One scene's generated motion (the clip stage): an image-to-video model starts from the
+    scene's picture and moves it as the motion prompt says. ``duration``, ``width``, ``height``
+    and ``fps`` are what the film wants; a provider snaps them to its model's rules and says
+    what it made in the result. The cut plays the clip and covers the rest of the scene the
+    way the result's ``extend`` says."""
+
+    scene_index: int = Field(0, ge=0)
+    image: ArtifactRef  # the scene's picture: the clip's first frame
+    prompt: str = Field(min_length=1, max_length=4000)  # the motion prompt: action, camera, atmosphere
+    negative_prompt: str = ""
+    duration: float = Field(gt=0)  # seconds of the scene the clip should cover
+    width: int = Field(ge=64, le=8192)
+    height: int = Field(ge=64, le=8192)
+    fps: int = Field(30, ge=12, le=60)  # the film's frame rate (the clip's own may differ)
+    seed: int = 0
+    references: list[ArtifactRef] = Field(default_factory=list, exclude_if=lambda v: not v)  # the cast's portraits
+
+
+class ClipResult(_Model):
+    video: str  # file name in this artifact (MP4/WebM as the model wrote it)
+    width: int
+    height: int
+    fps: float  # the clip's own frame rate; the cut converts it to the film's
+    frames: int
+    duration: float  # seconds of motion made (may be less than asked: see ``extend``)
+    extend: Literal["hold", "kenburns"] = "hold"  # how the cut covers the scene past the clip's end
+
+
 class Word(_Model):
     start: float
     end: float
