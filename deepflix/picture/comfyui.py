@@ -19,23 +19,22 @@ which pins down composition and costume colours).
 from __future__ import annotations
 
 import copy
-import json
-import uuid
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import cv2
-import httpx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import InvalidInput, ProviderBadOutput, ProviderError, ProviderTimeout, ProviderUnavailable
+from ..comfy.server import ComfyServer
+from ..comfy.workflows import check_choice, check_output_node
+from ..comfy.workflows import load_workflow as _load
+from ..comfy.workflows import title as _title
+from ..errors import InvalidInput, ProviderBadOutput
 from ..hookspecs import hookimpl
 from ..models import PictureRequest, PictureResult, SceneVisual
 from ..provider import StageContext
 from .base import PictureProvider
-from .comfyui_prompt import PromptRun, prompt_id_for
 from .prompts import model_size, negative_prompt, positive_prompt, scene_seed
 
 # our sampler names -> ComfyUI's KSampler sampler_name
@@ -45,7 +44,6 @@ SAMPLERS = {
     "dpmpp_2m_sde": "dpmpp_2m_sde", "ddim": "ddim", "uni_pc": "uni_pc", "pndm": "ipndm",
 }
 TEMPLATES = ("txt2img_sd15", "txt2img_sdxl", "reference_img2img", "reference_ipadapter")
-_SERVER_IDS: dict[str, str] = {}  # our prompt_id -> the server's, for a server that does not take ours
 
 
 def _setting(name: str) -> Any:
@@ -59,24 +57,7 @@ def _setting(name: str) -> Any:
 
 def load_workflow(name: str) -> dict[str, Any]:
     """A shipped template by name, or an API-format workflow file by path."""
-    if name in TEMPLATES:
-        text = (resources.files("deepflix.picture.workflows") / f"{name}.json").read_text()
-    else:
-        path = Path(name).expanduser()
-        if not path.is_file():
-            raise InvalidInput(f"comfyui: workflow {name!r} is neither a template ({', '.join(TEMPLATES)}) nor a file")
-        text = path.read_text()
-    try:
-        wf = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"comfyui: workflow {name!r} is not JSON: {exc}") from exc
-    if not isinstance(wf, dict) or not all(isinstance(n, dict) and "class_type" in n for n in wf.values()):
-        raise InvalidInput(f"comfyui: workflow {name!r} is not in API format (export it with 'Save (API)')")
-    return wf
-
-
-def _title(node: dict[str, Any]) -> str:
-    return str(node.get("_meta", {}).get("title", "")).lower()
+    return _load(name, package="deepflix.picture.workflows", templates=TEMPLATES)
 
 
 def inject(wf: dict[str, Any], *, positive: str, negative: str, seed: int, steps: int, cfg: float, sampler: str,
@@ -158,77 +139,6 @@ class ComfyUI(PictureProvider):
             ident["options"].pop(name, None)
         return ident
 
-    # ------------------------------------------------------------------ plumbing
-
-    def _url(self) -> str:
-        from ..core import config
-
-        return config.settings.comfyui_url.rstrip("/")
-
-    def _call(self, client: httpx.Client, method: str, path: str, **kw: Any) -> httpx.Response:
-        url = self._url()
-        try:
-            resp = client.request(method, url + path, **kw)
-        except httpx.TimeoutException as exc:
-            raise ProviderTimeout(f"ComfyUI at {url} timed out on {method} {path}") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailable(
-                f"ComfyUI is not reachable at {url} ({type(exc).__name__}): start it, or set COMFYUI_URL"
-            ) from exc
-        if resp.status_code >= 500 or resp.status_code == 429:
-            ra = resp.headers.get("retry-after")
-            raise ProviderUnavailable(f"ComfyUI {method} {path} answered {resp.status_code}",
-                                      retry_after=float(ra) if ra and ra.replace(".", "").isdigit() else None)
-        return resp
-
-    def check_nodes(self, client: httpx.Client, wf: dict[str, Any]) -> dict[str, Any]:
-        """Fail before queueing when the server lacks a node type the workflow uses."""
-        resp = self._call(client, "GET", "/object_info")
-        if resp.status_code != 200:
-            raise ProviderBadOutput(f"ComfyUI GET /object_info answered {resp.status_code}")
-        info = resp.json()
-        missing = sorted({n["class_type"] for n in wf.values()} - set(info))
-        if missing:
-            raise ProviderError(
-                f"ComfyUI at {self._url()} lacks the node types {', '.join(missing)} that workflow "
-                f"{self.options.workflow!r} needs: install those custom nodes or choose another workflow"
-            )
-        return info  # type: ignore[no-any-return]
-
-    def upload(self, client: httpx.Client, png: bytes, name: str) -> str:
-        resp = self._call(client, "POST", "/upload/image", files={"image": (name, png, "image/png")},
-                          data={"overwrite": "true", "type": "input"})
-        if resp.status_code != 200:
-            raise ProviderError(f"ComfyUI POST /upload/image answered {resp.status_code}: {resp.text[:200]}")
-        body = resp.json()
-        return f"{body['subfolder']}/{body['name']}" if body.get("subfolder") else str(body["name"])
-
-    def queue(self, client: httpx.Client, wf: dict[str, Any], client_id: str, prompt_id: str) -> str:
-        resp = self._call(client, "POST", "/prompt", json={"prompt": wf, "client_id": client_id, "prompt_id": prompt_id})
-        if resp.status_code != 200:
-            raise ProviderError(f"ComfyUI rejected the workflow: {_describe_rejection(resp)}")
-        return str(resp.json()["prompt_id"])
-
-    def fetch_image(self, client: httpx.Client, prompt_id: str, entry: dict[str, Any]) -> np.ndarray:
-        status = entry.get("status", {})
-        if status.get("status_str") == "error":
-            raise ProviderError(f"ComfyUI prompt {prompt_id} ended in error: {_history_error(status)}")
-        for output in entry.get("outputs", {}).values():
-            for img in output.get("images", []):
-                if img.get("type", "output") != "output":
-                    continue
-                resp = self._call(client, "GET", "/view", params={
-                    "filename": img["filename"], "subfolder": img.get("subfolder", ""), "type": "output"})
-                if resp.status_code != 200:
-                    raise ProviderBadOutput(f"ComfyUI GET /view {img['filename']} answered {resp.status_code}")
-                pic = cv2.imdecode(np.frombuffer(resp.content, np.uint8), cv2.IMREAD_COLOR)
-                if pic is None:
-                    raise ProviderBadOutput(f"ComfyUI image {img['filename']} is not a readable image")
-                return pic
-        # the same workflow makes the same outputs: retrying cannot help
-        raise InvalidInput(f"ComfyUI prompt {prompt_id} produced no output image: the workflow "
-                           f"{self.options.workflow!r} must end in a SaveImage node")
-
     # ------------------------------------------------------------------ the stage
 
     def reference_png(self, request: PictureRequest, width: int, height: int) -> bytes:
@@ -252,17 +162,16 @@ class ComfyUI(PictureProvider):
         sampler = o.sampler or SAMPLERS[request.params.sampler]
         steps = o.steps or request.params.steps
         cfg = o.cfg if o.cfg is not None else request.params.cfg_scale
-        client_id = uuid.uuid4().hex
-        with httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client:
-            info = self.check_nodes(client, template)
-            _check_output_node(info, template, o.workflow)
-            _check_choice(info, template, "sampler_name", sampler)
+        with ComfyServer() as server:
+            info = server.check_nodes(template, o.workflow)
+            check_output_node(info, template, o.workflow)
+            check_choice(info, template, "sampler_name", sampler)
             if o.scheduler:
-                _check_choice(info, template, "scheduler", o.scheduler)
+                check_choice(info, template, "scheduler", o.scheduler)
             reference = None
             if needs_reference(template):
                 name = f"deepflix_{o.reference}_{scene_seed(request):08x}_{request.scene_index}.png"
-                reference = self.upload(client, self.reference_png(request, width, height), name)
+                reference = server.upload(self.reference_png(request, width, height), name)
             wf = inject(template, positive=positive_prompt(request), negative=negative_prompt(o.negative),
                         seed=scene_seed(request), steps=steps, cfg=cfg,
                         sampler=sampler, width=width, height=height, checkpoint=o.checkpoint, reference=reference)
@@ -270,98 +179,26 @@ class ComfyUI(PictureProvider):
                 for node in wf.values():
                     if node["class_type"] in ("KSampler", "KSamplerAdvanced"):
                         node["inputs"]["scheduler"] = o.scheduler
-            ours = prompt_id_for(wf)
-            run = PromptRun(self._call, client, _SERVER_IDS.get(ours, ours), timeout_s=o.timeout_s,
-                            queue_timeout_s=o.queue_timeout_s, progress=ctx.progress)
-            state = run.where()  # a retry, or another worker, may find it queued, running or done already
-            if state == "failed":
-                run.forget()
-                state = "unknown"
-            ws = self._connect(client_id) if state != "done" else None  # opened before queueing: no message missed
-            try:
-                if state == "unknown":
-                    run.prompt_id = _SERVER_IDS[ours] = self.queue(client, wf, client_id, ours)
-                    ctx.progress(0.0, f"queued {run.prompt_id}")
-                else:
-                    ctx.progress(0.0, f"reusing prompt {run.prompt_id} ({state})")
-                if state != "done":
-                    run.wait(ws)
-            finally:
-                if ws is not None:
-                    ws.close()
-            pic = self.fetch_image(client, run.prompt_id, run.result())
+            prompt_id, entry = server.run(wf, timeout_s=o.timeout_s, queue_timeout_s=o.queue_timeout_s,
+                                          progress=ctx.progress)
+            pic = self.fetch_image(server, prompt_id, entry)
         pic = cv2.resize(pic, (request.width, request.height), interpolation=cv2.INTER_LANCZOS4)
         cv2.imwrite(str(Path(ctx.out_dir) / "image.png"), pic, [cv2.IMWRITE_PNG_COMPRESSION, 3])
         return PictureResult(image="image.png", width=request.width, height=request.height)
 
-    def _connect(self, client_id: str) -> Any | None:
-        """The progress WebSocket, opened before queueing so no message is missed; None when the
-        ``websockets`` package is not installed (then /history is polled)."""
-        try:
-            from websockets.sync.client import connect
-        except ImportError:
-            return None
-        url = self._url()
-        ws_url = ("wss://" if url.startswith("https://") else "ws://") + url.split("://", 1)[1] + f"/ws?clientId={client_id}"
-        try:
-            return connect(ws_url, open_timeout=10, max_size=None)
-        except OSError as exc:
-            raise ProviderUnavailable(f"ComfyUI WebSocket is not reachable at {ws_url}: check COMFYUI_URL") from exc
+    def fetch_image(self, server: ComfyServer, prompt_id: str, entry: dict[str, Any]) -> np.ndarray:
+        for item in server.output_files(prompt_id, entry):
+            pic = cv2.imdecode(np.frombuffer(server.view(item), np.uint8), cv2.IMREAD_COLOR)
+            if pic is None:
+                raise ProviderBadOutput(f"ComfyUI image {item['filename']} is not a readable image")
+            return pic
+        # the same workflow makes the same outputs: retrying cannot help
+        raise InvalidInput(f"ComfyUI prompt {prompt_id} produced no output image: the workflow "
+                           f"{self.options.workflow!r} must end in a SaveImage node")
 
     def health(self) -> dict[str, Any]:
-        try:
-            with httpx.Client(timeout=5.0) as client:
-                ok = self._call(client, "GET", "/system_stats").status_code == 200
-        except ProviderError as exc:
-            return {"provider": self.provider_id, "ok": False, "error": str(exc)}
-        return {"provider": self.provider_id, "ok": ok, "url": self._url()}
-
-
-def _combo(spec: Any) -> list[str] | None:
-    """A combo input's choices: ``[[...], {...}]`` (classic nodes) or ``["COMBO", {"options": [...]}]``."""
-    if isinstance(spec, list) and spec:
-        if isinstance(spec[0], list):
-            return [str(c) for c in spec[0]]
-        if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
-            return [str(c) for c in spec[1].get("options", [])]
-    return None
-
-
-def _check_choice(info: dict[str, Any], wf: dict[str, Any], field: str, value: str) -> None:
-    """A sampler or scheduler the server does not offer fails now, naming what it offers."""
-    for node in wf.values():
-        spec = info.get(node["class_type"], {}).get("input", {})
-        choices = _combo((spec.get("required", {}) or {}).get(field))
-        if choices and value not in choices:
-            raise InvalidInput(f"ComfyUI's {node['class_type']} has no {field} {value!r}; it offers {', '.join(choices)}")
-
-
-def _check_output_node(info: dict[str, Any], wf: dict[str, Any], name: str) -> None:
-    """A workflow without an output node can never give a picture: bad input, not worth a retry."""
-    # PreviewImage is an output node too, but it writes to ComfyUI's temp folder, not its outputs
-    if not any(n["class_type"] == "SaveImage" or (info.get(n["class_type"], {}).get("output_node")
-                                                  and not n["class_type"].startswith("Preview")) for n in wf.values()):
-        raise InvalidInput(f"comfyui: workflow {name!r} has no output node: end it in a SaveImage node")
-
-
-def _describe_rejection(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return f"HTTP {resp.status_code}: {resp.text[:200]}"
-    err = body.get("error", {})
-    parts = [str(err.get("message", "")) + (f" ({err['details']})" if err.get("details") else "")]
-    for node_id, ne in (body.get("node_errors") or {}).items():
-        for e in ne.get("errors", []):
-            parts.append(f"node {node_id} ({ne.get('class_type', '?')}): {e.get('message', '')} {e.get('details', '')}".strip())
-    return "; ".join(p for p in parts if p) or f"HTTP {resp.status_code}"
-
-
-def _history_error(status: dict[str, Any]) -> str:
-    for name, data in status.get("messages", []):
-        if name == "execution_error":
-            return f"node {data.get('node_id')} ({data.get('node_type')}): {data.get('exception_message', '').strip()}"
-    return "unknown error"
+        with ComfyServer(timeout=5.0) as server:
+            return server.health(self.provider_id)
 
 
 @hookimpl

@@ -175,7 +175,7 @@ def test_a_finished_prompt_is_reused_not_queued_again(use: FakeComfy, tmp_path: 
 
 def test_a_running_prompt_is_waited_on_by_another_worker(use: FakeComfy, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("deepflix.picture.comfyui_prompt.POLL_EVERY", 0.1)  # it hears no messages: it polls
+    monkeypatch.setattr("deepflix.comfy.prompt.POLL_EVERY", 0.1)  # it hears no messages: it polls
     use.step_s = 0.1
     first, box = _background(lambda: ComfyUI(_opts()).generate(_request(steps=8), _ctx(tmp_path / "a")))
     _until(lambda: use.running is not None)
