@@ -20,6 +20,7 @@ DEFAULT_PLUGINS = (
     "deepflix.picture.illustrator",
     "deepflix.picture.comfyui",
     "deepflix.picture.diffusers",
+    "deepflix.clip.comfyui",
     "deepflix.speech.piper",
     "deepflix.speech.elevenlabs",
     "deepflix.speech.openai_speech",

@@ -59,6 +59,25 @@ class Settings(BaseSettings):
         description="picture options a POST /api/movies caller may set (workflow: a shipped template only; "
                     "timeout_s: at most DEEPFLIX_COMFYUI_TIMEOUT_S)")
 
+    # the comfyui/clip provider's defaults (image-to-video; a film's clip options override them)
+    deepflix_comfyui_clip_workflow: str = Field(
+        "wan22_ti2v_5b", description="wan22_ti2v_5b, wan22_i2v_14b_lightx2v, ltxv_i2v, or an API-format workflow file")
+    deepflix_comfyui_clip_steps: int | None = Field(None, description="pin the sampling steps; unset = the workflow's")
+    deepflix_comfyui_clip_max_frames: int | None = Field(None, description="longest clip in frames; unset = the model's")
+    deepflix_comfyui_clip_timeout_s: float = Field(1800.0, gt=0, description="one clip's limit from when it starts running")
+    deepflix_comfyui_clip_queue_timeout_s: float = Field(3600.0, gt=0, description="a clip's longest wait in the queue")
+    # model file names (ComfyUI's models/ folders) of the bundled clip workflows
+    deepflix_comfyui_clip_wan5b_model: str = "wan2.2_ti2v_5B_fp16.safetensors"  # diffusion_models/
+    deepflix_comfyui_clip_wan5b_vae: str = "wan2.2_vae.safetensors"  # vae/
+    deepflix_comfyui_clip_wan14b_high: str = "wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors"  # diffusion_models/
+    deepflix_comfyui_clip_wan14b_low: str = "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"
+    deepflix_comfyui_clip_wan14b_lora_high: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors"  # loras/
+    deepflix_comfyui_clip_wan14b_lora_low: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors"
+    deepflix_comfyui_clip_wan21_vae: str = "wan_2.1_vae.safetensors"  # vae/
+    deepflix_comfyui_clip_wan_text_encoder: str = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"  # text_encoders/
+    deepflix_comfyui_clip_ltxv_checkpoint: str = "ltx-video-2b-v0.9.5.safetensors"  # checkpoints/
+    deepflix_comfyui_clip_ltxv_text_encoder: str = "t5xxl_fp16.safetensors"  # text_encoders/
+
     # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
     # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.
     deepflix_story_provider: str | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import time
@@ -62,6 +63,7 @@ class FakeComfy:
 
     def reset(self) -> None:
         self.nodes = list(CORE_NODES)
+        self.output_nodes = dict(OUTPUT_NODES)  # node type -> the folder it writes to (a subclass adds video nodes)
         self.mode = "ok"  # ok | error | reject
         self.step_s = 0.0  # seconds per sampling step
         self.history_lag = 0.15  # seconds from execution_success to the history record (the real order)
@@ -88,7 +90,7 @@ class FakeComfy:
                 spec["required"] = {"seed": ["INT", {"default": 0}], "sampler_name": [COMFY_SAMPLERS, {}],
                                     "scheduler": [COMFY_SCHEDULERS, {}]}
             info[n] = {"input": spec, "output": [], "name": n, "display_name": n, "category": "test",
-                       "output_node": n in OUTPUT_NODES}
+                       "output_node": n in self.output_nodes}
         return JSONResponse(info)
 
     async def ws(self, websocket: WebSocket) -> None:
@@ -121,7 +123,7 @@ class FakeComfy:
             return JSONResponse({"error": {"type": "invalid_prompt", "message": f"Cannot execute because node "
                                            f"{unknown[0]} does not exist.", "details": "", "extra_info": {}},
                                  "node_errors": {}}, status_code=400)
-        outputs = [k for k, n in wf.items() if n["class_type"] in OUTPUT_NODES]
+        outputs = [k for k, n in wf.items() if n["class_type"] in self.output_nodes]
         if not outputs:
             return JSONResponse({"error": {"type": "prompt_no_outputs", "message": "Prompt has no outputs",
                                            "details": "", "extra_info": {}}, "node_errors": {}}, status_code=400)
@@ -179,7 +181,8 @@ class FakeComfy:
         data = self.images.get(q.get("filename", ""))
         if data is None or q.get("type") != "output":
             return Response(status_code=404)
-        return Response(data, media_type="image/png")
+        kind = {".mp4": "video/mp4", ".webm": "video/webm", ".webp": "image/webp"}.get(os.path.splitext(q["filename"])[1], "image/png")
+        return Response(data, media_type=kind)
 
     # ------------------------------------------------------------------ the worker
 
