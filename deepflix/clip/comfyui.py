@@ -153,7 +153,7 @@ class ComfyClip(ClipProvider):
             if not items:  # the same workflow makes the same outputs: retrying cannot help
                 raise InvalidInput(f"ComfyUI prompt {prompt_id} recorded no video: workflow {o.workflow!r} must save "
                                    f"one (SaveVideo, SaveAnimatedWEBP or VHS_VideoCombine)")
-            path = write_clip(server.view(items[0]), str(items[0]["filename"]), Path(ctx.out_dir))
+            path = write_clip(server.view(items[0]), str(items[0]["filename"]), Path(ctx.out_dir), rules.fps)
         w, h, fps, n = probe_clip(path)
         ctx.progress(1.0, f"clip {n} frames at {fps:g} fps")
         return ClipResult(video=path.name, width=w, height=h, fps=fps, frames=n, duration=round(n / fps, 6),

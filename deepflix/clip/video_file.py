@@ -39,29 +39,34 @@ def video_items(entry: dict[str, Any], savers: list[str]) -> list[dict[str, Any]
     return found
 
 
-def write_clip(data: bytes, filename: str, out_dir: Path) -> Path:
-    """The clip as the model wrote it (``clip.mp4``/``clip.webm``); animated pictures become an MP4."""
+def write_clip(data: bytes, filename: str, out_dir: Path, fps: float) -> Path:
+    """The clip as the model wrote it (``clip.mp4``/``clip.webm``); animated pictures become an MP4
+    at ``fps`` (the workflow's)."""
     ext = Path(filename).suffix.lower()
     if ext in VIDEO_EXT:
         path = out_dir / f"clip{ext}"
         path.write_bytes(data)
         return path
-    return _animated_to_mp4(data, filename, out_dir / "clip.mp4")
+    return _animated_to_mp4(data, filename, out_dir / "clip.mp4", fps)
 
 
-def _animated_to_mp4(data: bytes, filename: str, path: Path) -> Path:
+def _animated_to_mp4(data: bytes, filename: str, path: Path, fps: float) -> Path:
+    """Each frame held for its own duration: the WebP encoder merges identical neighbours into one
+    longer frame, so a frame count alone would shorten the clip."""
     import imageio_ffmpeg  # type: ignore[import-untyped]
     from PIL import Image, ImageSequence
 
     try:
         im = Image.open(io.BytesIO(data))
-        frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
-        ms = float(im.info.get("duration") or 0) or 1000 / 16
+        frames: list[np.ndarray] = []
+        for f in ImageSequence.Iterator(im):
+            rgb = np.asarray(f.convert("RGB"))  # loading the frame is what sets its duration
+            frames += [rgb] * max(1, round(float(f.info.get("duration") or 0) * fps / 1000.0))
     except (OSError, ValueError) as exc:
         raise ProviderBadOutput(f"ComfyUI clip {filename} is not a readable animation: {exc}") from exc
     h, w = frames[0].shape[:2]
     w2, h2 = w - w % 2, h - h % 2  # yuv420p needs even sides
-    writer = imageio_ffmpeg.write_frames(str(path), (w2, h2), fps=1000.0 / ms, codec="libx264", pix_fmt_out="yuv420p",
+    writer = imageio_ffmpeg.write_frames(str(path), (w2, h2), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
                                          macro_block_size=1, output_params=["-crf", "16", "-preset", "veryfast"])
     writer.send(None)
     for f in frames:

@@ -3,7 +3,8 @@
 Titles (any case) a user's workflow uses for its inputs; the bundled ones use the same:
 
 - ``start image``: the LoadImage that gets the scene's picture (or the only LoadImage there is);
-- ``positive`` / ``negative``: the text encoders (their ``text``) for the motion prompt and what to avoid;
+- ``positive`` / ``negative``: the text encoders (their ``text``, or a string primitive's ``value``) for
+  the motion prompt and what to avoid;
 - ``size``: a node whose ``width``/``height`` get the snapped size; ``length``: a node whose
   ``length`` (or ``value``, for a primitive) gets the frame count; ``seed``: ``seed``/``noise_seed``/``value``;
   ``fps``: ``fps``/``frame_rate``/``value``;
@@ -58,7 +59,7 @@ def check_workflow(wf: dict[str, Any], name: str) -> None:
                            f"{', '.join(VIDEO_SAVERS[:-1])} or {VIDEO_SAVERS[-1]} node")
     if start_image_node(wf) is None:
         raise InvalidInput(f"comfyui clip: workflow {name!r} has no LoadImage titled 'start image' for the scene's picture")
-    if not any(title(n) == "positive" and "text" in n.get("inputs", {}) for n in wf.values()):
+    if not any(title(n) == "positive" and {"text", "value"} & set(n.get("inputs", {})) for n in wf.values()):
         raise InvalidInput(f"comfyui clip: workflow {name!r} has no text node titled 'positive' for the motion prompt")
 
 
@@ -90,7 +91,7 @@ def inject(wf: dict[str, Any], *, start: str, positive: str, negative: str, seed
         if key == start_id:
             inputs["image"] = start
         if t == "positive" or (t == "negative" and negative):
-            _set(inputs, ("text",), positive if t == "positive" else negative)
+            _set(inputs, ("text", "value"), positive if t == "positive" else negative)
         if ct in LATENT_NODES or t == "size":
             _set(inputs, ("width",), width)
             _set(inputs, ("height",), height)

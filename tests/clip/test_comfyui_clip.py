@@ -232,3 +232,36 @@ def test_a_workflow_that_is_neither_bundled_nor_a_file_is_bad_input(tmp_path: Pa
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(InvalidInput, match="not JSON"):
         ComfyClip({"workflow": str(tmp_path / "broken.json")})
+
+
+def test_an_animated_webp_keeps_the_time_of_merged_frames(tmp_path: Path) -> None:
+    """The WebP encoder stores identical neighbours as one longer frame (the real SaveAnimatedWEBP
+    wrote 13 identical frames as one): each frame is held for its own duration."""
+    import io
+
+    from PIL import Image
+
+    from deepflix.clip.video_file import write_clip
+
+    a, b = (Image.new("RGB", (64, 48), c) for c in ((200, 40, 40), (40, 40, 200)))
+    buf = io.BytesIO()
+    a.save(buf, "WEBP", save_all=True, append_images=[a, a, b, b], duration=50, lossless=True)
+    path = write_clip(buf.getvalue(), "x_00001_.webp", tmp_path, 20.0)
+    assert _probe(path) == (5, 20.0, (64, 48))
+    with pytest.raises(ProviderError, match="not a readable animation"):
+        write_clip(b"RIFF....WEBPVP8 junk", "y.webp", tmp_path, 20.0)
+
+
+def test_titled_primitives_take_the_prompt_length_and_seed() -> None:
+    from deepflix.clip.wiring import inject
+
+    wf = {"1": {"class_type": "LoadImage", "_meta": {"title": "Start Image"}, "inputs": {"image": "x.png"}},
+          "2": {"class_type": "PrimitiveStringMultiline", "_meta": {"title": "Positive"}, "inputs": {"value": ""}},
+          "3": {"class_type": "PrimitiveInt", "_meta": {"title": "length"}, "inputs": {"value": 1}},
+          "4": {"class_type": "ImageAddNoise", "_meta": {"title": "seed"}, "inputs": {"seed": 0, "image": ["1", 0]}},
+          "5": {"class_type": "ImageScale", "_meta": {"title": "size"}, "inputs": {"width": 1, "height": 1, "image": ["4", 0]}}}
+    out = inject(wf, start="up.png", positive="waves roll in", negative="", seed=9, width=320, height=176, frames=33,
+                 fps=16, models={}, steps=None, references=[])
+    assert [out[k]["inputs"][n] for k, n in (("1", "image"), ("2", "value"), ("3", "value"), ("4", "seed"))] == [
+        "up.png", "waves roll in", 33, 9]
+    assert (out["5"]["inputs"]["width"], out["5"]["inputs"]["height"]) == (320, 176) and wf["3"]["inputs"]["value"] == 1
