@@ -8,7 +8,13 @@ frame after the first), at the frame rate it was trained at. The bundled workflo
 |---|---|---|---|---|---|
 | wan22_ti2v_5b | multiples of 32, about 1280x704 | 4n+1 | 24 | 121 (5.0 s) | kenburns |
 | wan22_i2v_14b_lightx2v | multiples of 16, about 832x480 | 4n+1 | 16 | 81 (5.1 s) | kenburns |
+| wan21_vace_1_3b | multiples of 16, about 832x480 | 4n+1 | 16 | 81 (5.1 s) | kenburns |
 | ltxv_i2v | multiples of 32, about 768x512 | 8n+1 | 25 | 161 (6.4 s) | hold |
+
+``wan21_vace_1_3b`` takes the cast's portraits (WanVaceToVideo's ``reference_image``): the start image
+is the first frame of its control video, kept by a mask of 0 (the node pads the rest of the video
+with grey and the rest of the mask with 1: generated), and the reference frames it adds in front are
+trimmed after sampling (TrimVideoLatent).
 
 Wan's clips are short, so a long scene has seconds left after one: a slow Ken Burns move over the
 last frame keeps the picture alive there. LTX-Video's clips are longer and usually cover the scene;
@@ -53,6 +59,9 @@ TEMPLATES: dict[str, Template] = {
         Rules(fps=16, multiple=16, max_area=832 * 480, step=4, max_frames=81, extend="kenburns"),
         {"high noise model": "wan14b_high", "low noise model": "wan14b_low", "high noise lora": "wan14b_lora_high",
          "low noise lora": "wan14b_lora_low", "text encoder": "wan_text_encoder", "vae": "wan21_vae"}),
+    "wan21_vace_1_3b": Template(
+        Rules(fps=16, multiple=16, max_area=832 * 480, step=4, max_frames=81, extend="kenburns"),
+        {"model": "vace_model", "text encoder": "wan_text_encoder", "vae": "wan21_vae"}),
     "ltxv_i2v": Template(
         Rules(fps=25, multiple=32, max_area=768 * 512, step=8, max_frames=161, extend="hold"),
         {"checkpoint": "ltxv_checkpoint", "text encoder": "ltxv_text_encoder"}),

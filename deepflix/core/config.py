@@ -61,7 +61,7 @@ class Settings(BaseSettings):
 
     # the comfyui/clip provider's defaults (image-to-video; a film's clip options override them)
     deepflix_comfyui_clip_workflow: str = Field(
-        "wan22_ti2v_5b", description="wan22_ti2v_5b, wan22_i2v_14b_lightx2v, ltxv_i2v, or an API-format workflow file")
+        "wan22_ti2v_5b", description="wan22_ti2v_5b, wan22_i2v_14b_lightx2v, wan21_vace_1_3b, ltxv_i2v, or an API-format workflow file")
     deepflix_comfyui_clip_steps: int | None = Field(None, description="pin the sampling steps; unset = the workflow's")
     deepflix_comfyui_clip_max_frames: int | None = Field(None, description="longest clip in frames; unset = the model's")
     deepflix_comfyui_clip_timeout_s: float = Field(1800.0, gt=0, description="one clip's limit from when it starts running")
@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     deepflix_comfyui_clip_wan14b_low: str = "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"
     deepflix_comfyui_clip_wan14b_lora_high: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors"  # loras/
     deepflix_comfyui_clip_wan14b_lora_low: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors"
+    deepflix_comfyui_clip_vace_model: str = "wan2.1_vace_1.3B_fp16.safetensors"  # diffusion_models/
     deepflix_comfyui_clip_wan21_vae: str = "wan_2.1_vae.safetensors"  # vae/
     deepflix_comfyui_clip_wan_text_encoder: str = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"  # text_encoders/
     deepflix_comfyui_clip_ltxv_checkpoint: str = "ltx-video-2b-v0.9.5.safetensors"  # checkpoints/

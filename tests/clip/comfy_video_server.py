@@ -26,7 +26,7 @@ __all__ = ["FakeVideoComfy", "serve", "wait_idle", "VIDEO_NODES"]
 VIDEO_NODES = ["UNETLoader", "CLIPLoader", "VAELoader", "LoraLoaderModelOnly", "ModelSamplingSD3", "KSamplerAdvanced",
                "WanImageToVideo", "Wan22ImageToVideoLatent", "WanVaceToVideo", "TrimVideoLatent", "LTXVImgToVideo",
                "LTXVConditioning", "LTXVScheduler", "LTXVPreprocess", "KSamplerSelect", "SamplerCustom", "CreateVideo",
-               "SaveVideo", "SaveAnimatedWEBP", "VHS_VideoCombine", "PrimitiveInt"]
+               "SaveVideo", "SaveAnimatedWEBP", "VHS_VideoCombine", "PrimitiveInt", "SolidMask"]
 SAMPLING = ("KSampler", "KSamplerAdvanced", "SamplerCustom")
 LATENTS = ("WanImageToVideo", "Wan22ImageToVideoLatent", "WanVaceToVideo", "LTXVImgToVideo")
 

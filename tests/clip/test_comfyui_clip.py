@@ -76,6 +76,7 @@ def _probe(path: Path) -> tuple[int, float, tuple[int, int]]:
 @pytest.mark.parametrize("workflow,size,frames,fps,extend", [
     ("wan22_ti2v_5b", (256, 128), 25, 24, "kenburns"),
     ("wan22_i2v_14b_lightx2v", (256, 144), 17, 16, "kenburns"),
+    ("wan21_vace_1_3b", (256, 144), 17, 16, "kenburns"),
     ("ltxv_i2v", (256, 128), 25, 25, "hold"),
 ])
 def test_each_bundled_workflow_is_filled_in_and_its_clip_probed(use: Any, tmp_path: Path, workflow: str, size: tuple[int, int],
@@ -265,3 +266,21 @@ def test_titled_primitives_take_the_prompt_length_and_seed() -> None:
     assert [out[k]["inputs"][n] for k, n in (("1", "image"), ("2", "value"), ("3", "value"), ("4", "seed"))] == [
         "up.png", "waves roll in", 33, 9]
     assert (out["5"]["inputs"]["width"], out["5"]["inputs"]["height"]) == (320, 176) and wf["3"]["inputs"]["value"] == 1
+
+
+def test_the_bundled_vace_workflow_wires_the_cast_and_keeps_the_start_frame(use: Any, tmp_path: Path) -> None:
+    _picture(tmp_path / "a.png", 64, 96, (0, 0, 255))
+    clip = ComfyClip({"workflow": "wan21_vace_1_3b"})
+    assert clip.supports_references
+    res = clip.generate(_request(tmp_path, references=[ArtifactRef(key="cast", name="a.png")]), _ctx(tmp_path))
+    wf = use.prompts[-1]["workflow"]
+    ref = cv2.imdecode(np.frombuffer(use.uploads[wf["53"]["inputs"]["image"]], np.uint8), cv2.IMREAD_COLOR)
+    assert ref.shape[:2] == (96, 64) and tuple(ref[5, 5]) == (0, 0, 255)
+    assert wf["50"]["inputs"]["reference_image"] == ["53", 0] and wf["50"]["inputs"]["control_video"] == ["52", 0]
+    assert (wf["54"]["inputs"]["width"], wf["54"]["inputs"]["height"], wf["54"]["inputs"]["value"]) == (256, 144, 0.0)
+    assert wf["3"]["inputs"]["seed"] == 7 and wf["37"]["inputs"]["unet_name"] == "wan2.1_vace_1.3B_fp16.safetensors"
+    assert (res.frames, res.fps) == (17, 16)
+    # without portraits the reference slot is taken out, and the workflow stays valid image-to-video
+    ComfyClip({"workflow": "wan21_vace_1_3b"}).generate(_request(tmp_path, seed=8), _ctx(tmp_path))
+    wf = use.prompts[-1]["workflow"]
+    assert "53" not in wf and "reference_image" not in wf["50"]["inputs"]
