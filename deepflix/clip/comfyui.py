@@ -12,6 +12,7 @@ a user's API-format workflow file with the titled inputs ``wiring`` lists.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,6 +108,8 @@ class ComfyClip(ClipProvider):
         for name in ("timeout_s", "queue_timeout_s"):
             ident["options"].pop(name, None)
         ident["options"]["models"] = self.models()  # the settings' file names change the clip too
+        # a user's file is named by its path: its content is what makes the clip
+        ident["options"]["workflow_sha256"] = hashlib.sha256(json.dumps(self.template, sort_keys=True).encode()).hexdigest()
         return ident
 
     # ------------------------------------------------------------------ the workflow's rules

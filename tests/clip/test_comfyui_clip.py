@@ -193,6 +193,15 @@ def test_a_users_workflow_by_titles_with_a_vhs_output_and_references(use: Any, t
     assert res.extend == "hold"
 
 
+def test_an_edited_user_workflow_is_a_new_clip(tmp_path: Path) -> None:
+    path = _user_workflow(tmp_path, VHS)
+    before = ComfyClip({"workflow": str(path)}).cache_identity()
+    wf = json.loads(path.read_text())
+    wf["3"] = {"class_type": "KSampler", "_meta": {"title": "KSampler"}, "inputs": {"steps": 12}}
+    path.write_text(json.dumps(wf))
+    assert ComfyClip({"workflow": str(path)}).cache_identity() != before
+
+
 def test_reference_slots_without_portraits_are_taken_out(use: Any, tmp_path: Path) -> None:
     ComfyClip({"workflow": str(_user_workflow(tmp_path, VHS, refs=1))}).generate(_request(tmp_path), _ctx(tmp_path))
     wf = use.prompts[-1]["workflow"]
@@ -284,3 +293,10 @@ def test_the_bundled_vace_workflow_wires_the_cast_and_keeps_the_start_frame(use:
     ComfyClip({"workflow": "wan21_vace_1_3b"}).generate(_request(tmp_path, seed=8), _ctx(tmp_path))
     wf = use.prompts[-1]["workflow"]
     assert "53" not in wf and "reference_image" not in wf["50"]["inputs"]
+
+
+def test_registered_through_the_plugin_hook() -> None:
+    from deepflix import plugins
+
+    plugins.reset()
+    assert plugins._load()["clip"]["comfyui/clip"] is ComfyClip
