@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         description="picture options a POST /api/movies caller may set (workflow: a shipped template only; "
                     "timeout_s: at most DEEPFLIX_COMFYUI_TIMEOUT_S)")
 
+    # the llamacpp/local story provider: a GGUF model run in process (cyllama, in the llm extra)
+    deepflix_llamacpp_model: str | None = Field(None, description="path of the GGUF file llamacpp/local loads")
+    deepflix_llamacpp_threads: int | None = Field(None, ge=1, le=512, description="its CPU threads; unset = all cores")
+
     # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
     # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.
     deepflix_story_provider: str | None = None
