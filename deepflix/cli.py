@@ -309,11 +309,11 @@ def check_story_cmd(file: Annotated[Path, typer.Argument(help="a story.json (or 
 
 
 def _write_qa(film_dir: Path, target_lufs: float) -> None:
-    from .quality.qa import run_qa
+    from .quality.qa import hearing_by_default, run_qa
 
     try:
         # by ear only when asked: loading the speech model costs seconds on every make
-        report = run_qa(film_dir, target_lufs=target_lufs, hearing=bool(os.environ.get("DEEPFLIX_QA_HEARING")) or False)
+        report = run_qa(film_dir, target_lufs=target_lufs, hearing=hearing_by_default() or False)
     except Exception as exc:  # the film is made; a QA fault must not fail the command
         console.print(f"qa: not measured ({type(exc).__name__}: {exc})")
         return

@@ -17,6 +17,7 @@ DEFAULT_PLUGINS = (
     "deepflix.story.planner",
     "deepflix.story.anthropic",
     "deepflix.story.openai_compat",
+    "deepflix.story.llamacpp",
     "deepflix.picture.illustrator",
     "deepflix.picture.comfyui",
     "deepflix.picture.diffusers",

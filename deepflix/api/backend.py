@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import db
 from ..db.models import Event, Movie, Stage
 from ..errors import DeepFlixError
+from ..quality.qa import summary as qa_summary
 from ..security import links
 from .schemas import MovieCreate, MoviePublic, MovieSummary, MovieUrls, StageProgress
 
@@ -182,6 +183,9 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
     if movie["status"] == "succeeded" or movie.get("result"):  # (a re-render keeps the previous cut's files)
         artifacts = {"video": u.video, "subtitles_srt": u.subtitles_srt, "subtitles_vtt": u.subtitles_vtt,
                      "poster": u.poster}
+    report = (movie.get("result") or {}).get("qa")
+    if report is not None:
+        artifacts["qa"] = f"{u.self}/qa"  # the whole report (routes/quality.py)
     for s in movie["stages"]:
         if s["name"] == "picture" and s["status"] == "succeeded" and s["scene"] is not None:
             artifacts[f"picture_{s['scene']}"] = links.signed(
@@ -191,7 +195,7 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
         id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie), movie["story"]),
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
         request=movie["request"], stages=stage_progress(movie), story=movie["story"], title=movie["title"],
-        error=movie["error"], urls=u, artifacts=artifacts,
+        error=movie["error"], urls=u, artifacts=artifacts, qa=qa_summary(report) if report is not None else None,
     )
 
 

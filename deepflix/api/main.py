@@ -198,6 +198,9 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
 
     app.include_router(export_route.router)
+    from .routes import quality as quality_route  # the film QA report (deepflix/quality)
+
+    app.include_router(quality_route.router)
     if s.deepflix_mount_stage_services:
         for _name, router in stage_routers():
             app.include_router(without_health(router), dependencies=[Depends(rate_limited_principal)],

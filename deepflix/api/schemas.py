@@ -110,6 +110,21 @@ class StageProgress(BaseModel):
     error: str | None = None
 
 
+class QACheck(BaseModel):
+    name: str
+    passed: bool
+    value: Any = Field(None, description="What was measured (LUFS, dBTP, seconds, a count, a rate).")
+    threshold: Any = Field(None, description="What passes, in words.")
+
+
+class QASummary(BaseModel):
+    """The film QA report in short (`deepflix qa`); the whole one is at GET /api/movies/{id}/qa."""
+
+    passed: bool | None = Field(description="Every check passed; null when the film could not be measured.")
+    error: str | None = None
+    checks: list[QACheck] = Field(default_factory=list)
+
+
 class MoviePublic(BaseModel):
     id: str
     status: JobStatus
@@ -124,6 +139,7 @@ class MoviePublic(BaseModel):
     error: str | None = None
     urls: MovieUrls
     artifacts: dict[str, str] = Field(default_factory=dict, description="Files ready now: name -> URL.")
+    qa: QASummary | None = Field(None, description="The finished film's QA checks, pass or fail each.")
 
 
 class MovieSummary(BaseModel):

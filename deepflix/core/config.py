@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     deepflix_comfyui_clip_wan_text_encoder: str = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"  # text_encoders/
     deepflix_comfyui_clip_ltxv_checkpoint: str = "ltx-video-2b-v0.9.5.safetensors"  # checkpoints/
     deepflix_comfyui_clip_ltxv_text_encoder: str = "t5xxl_fp16.safetensors"  # text_encoders/
+    # the llamacpp/local story provider: a GGUF model run in process (cyllama, in the llm extra)
+    deepflix_llamacpp_model: str | None = Field(None, description="path of the GGUF file llamacpp/local loads")
+    deepflix_llamacpp_threads: int | None = Field(None, ge=1, le=512, description="its CPU threads; unset = all cores")
 
     # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
     # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.

@@ -20,6 +20,7 @@ from ..core import config
 from ..errors import InvalidInput
 from ..models import ArtifactRef, Story, StoryRequest, slug
 from ..plugins import resolve_providers, supports_references
+from ..quality.consistency import story_warnings
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore, open_store
 from .manifest import export, film_record
@@ -233,7 +234,7 @@ def make_film(
 
     final = parts.outcome(FINAL)
     story_out = timed_story(story, parts.slots)
-    record = film_record(plan, final, providers, keys)
+    record = film_record(plan, final, providers, keys, warnings=story_warnings(story_out))
     extra = {"stage_seconds": {k: round(v, 3) for k, v in tally.seconds.items()},
              # per stage: how many results were made and how many came from the cache
              "stages": {"made": tally.computed, "cached": tally.cached}}

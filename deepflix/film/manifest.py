@@ -31,12 +31,15 @@ def artifacts(plan: Plan, keys: dict[str, list[str | None]]) -> dict[str, Any]:
     return out
 
 
-def film_record(plan: Plan, final: Any, providers: dict[str, str], keys: dict[str, list[str | None]]) -> dict[str, Any]:
+def film_record(plan: Plan, final: Any, providers: dict[str, str], keys: dict[str, list[str | None]],
+                warnings: list[str] | None = None) -> dict[str, Any]:
+    """``warnings``: the story checker's findings (quality.consistency.story_warnings), which the
+    callers compute: this layer sits below the checker."""
     res: CutResult = final.result
     files = {label: {"key": final.key, "name": getattr(res, field)}
              for label, field, _ in FILM_FILES if getattr(res, field)}
     return {"files": files, "duration": res.duration, "width": res.width, "height": res.height,
-            "providers": providers, "artifacts": artifacts(plan, keys)}
+            "providers": providers, "artifacts": artifacts(plan, keys), "warnings": list(warnings or [])}
 
 
 def _place(src: Path, dest: Path) -> None:

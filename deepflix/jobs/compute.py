@@ -10,6 +10,7 @@ with the same request and seed. This module touches no database.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import DeepFlixError
 from ..film.manifest import film_record
@@ -18,6 +19,7 @@ from ..film.plan import FINAL, STORY, FilmParts, current
 from ..film.requests import timed_story
 from ..models import Story, StoryRequest
 from ..plugins import supports_references
+from ..quality.consistency import story_warnings
 from ..runner import StageOutcome
 from ..storage import ArtifactStore
 from .state import Done, Job
@@ -68,7 +70,23 @@ def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], Non
         done.story = oc.result.model_dump(mode="json")
     elif st.name == FINAL:
         keys: dict[str, list[str | None]] = {**job.keys, FINAL: [oc.key]}
-        done.result = film_record(plan, oc, parts.providers, keys)
-        done.story = timed_story(parts.story, parts.slots).model_dump(mode="json")
+        timed = timed_story(parts.story, parts.slots)
+        done.result = film_record(plan, oc, parts.providers, keys, warnings=story_warnings(timed))
+        done.story = timed.model_dump(mode="json")
+        done.result["qa"] = film_qa(store, oc, timed, parts.opts.loudness_lufs)
     return done
+
+
+def film_qa(store: ArtifactStore, final: StageOutcome, story: Story, target_lufs: float) -> dict[str, Any]:
+    """The QA report of the cut's files (what `deepflix qa` writes as qa.json), made where the cut
+    ran, so the files are local. A film that cannot be measured is still a film: the report then
+    says why instead (and the API shows "not measured")."""
+    from ..quality.qa import hearing_by_default, measure
+
+    res = final.result
+    try:
+        return measure(store.local_path(final.key, res.video), store.local_path(final.key, res.srt), story,
+                       target_lufs, hearing=hearing_by_default() or False)
+    except Exception as exc:  # noqa: BLE001 (a measurement fault must not fail a finished film)
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 

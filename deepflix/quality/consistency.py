@@ -23,3 +23,9 @@ CHECKS = (check_cast, check_relations_in_text, check_speakers, check_introductio
 
 def check_story(story: Story) -> list[Finding]:
     return [f for check in CHECKS for f in check(story)]
+
+
+def story_warnings(story: Story) -> list[str]:
+    """The findings as a film's ``warnings`` (film.json, the job's result, qa.json): what an LLM's
+    repair round left, or anything a planner story still has."""
+    return [str(f) for f in check_story(story)]

@@ -10,6 +10,7 @@ first spoken word."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,12 @@ def _stretches(name: str, found: list[list[float]], limit: float) -> dict[str, A
     return _check(name, longest, f"< {limit} s", not found, stretches=[[round(a, 3), round(b, 3)] for a, b in found])
 
 
+def hearing_by_default() -> bool:
+    """DEEPFLIX_QA_HEARING=1: the QA after every make (and in the job system) listens too; loading
+    the speech model costs seconds, so it is off unless asked for."""
+    return bool(os.environ.get("DEEPFLIX_QA_HEARING"))
+
+
 def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = None) -> dict[str, Any]:
     """Measure the film in ``film_dir`` and write ``qa.json`` there. ``hearing``: None runs the
     speech check when its extra is installed, True requires it, False skips it."""
@@ -73,6 +80,14 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
         if not f.is_file():
             raise InvalidInput(f"{film_dir} is not a film folder: {f.name} is missing")
     story = Story.model_validate_json(story_file.read_text())
+    report = {"film": str(film_dir), **measure(movie, srt, story, target_lufs, hearing)}
+    (film_dir / "qa.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
+            hearing: bool | None = None) -> dict[str, Any]:
+    """The report of one film's files (``run_qa`` for a folder; the job system for the cut's files)."""
     t = THRESHOLDS
     checks = []
     audio = media.decode_audio(movie)
@@ -94,9 +109,9 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
             for a, b, text in raw]
     broken = check_rules(cues, bounds)
     checks.append(_check("subtitle_rules", len(broken), "0 broken rules", not broken, broken=broken[:20]))
-    from .consistency import check_story
+    from .consistency import story_warnings
 
-    found = [str(f) for f in check_story(story)]  # what an LLM's repair round left: the story's warnings
+    found = story_warnings(story)  # what an LLM's repair round left: the film's warnings (film.json)
     checks.append(_check("story_consistency", len(found), "0 contradictions", not found, findings=found[:50]))
     if hearing is not False:
         from . import hearing as ear
@@ -108,6 +123,13 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
             med = heard["median_offset"]
             checks.append(_check("subtitle_speech_offset", med, f"|median| <= {t['subtitle_offset_s']} s",
                                  med is not None and abs(med) <= t["subtitle_offset_s"]))
-    report = {"film": str(film_dir), "passed": all(c["passed"] for c in checks), "checks": checks}
-    (film_dir / "qa.json").write_text(json.dumps(report, indent=2))
-    return report
+    return {"passed": all(c["passed"] for c in checks), "checks": checks}
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The short form the API's movie status carries: pass or fail, the value and the threshold of
+    each check (the lists of stretches, lines and findings stay in the whole report)."""
+    if "checks" not in report:
+        return {"passed": None, "error": str(report.get("error", "not measured")), "checks": []}
+    return {"passed": bool(report["passed"]),
+            "checks": [{k: c[k] for k in ("name", "passed", "value", "threshold")} for c in report["checks"]]}

@@ -52,3 +52,9 @@ def test_real_film_survives_a_kill_mid_encode(jobs_env: JobsEnv) -> None:
     assert m.result["artifacts"]["cut"] == ref.keys["cut"]
     got, want = film_bytes(m), ref.files["movie"].read_bytes()
     assert hashlib.sha256(got).hexdigest() == hashlib.sha256(want).hexdigest()
+    # the job system measured the film as `deepflix qa` does (issue 24): the same report, every check passed
+    from deepflix.quality.qa import measure
+
+    assert m.result["qa"] == measure(ref.files["movie"], ref.files["srt"], ref.story, opts.loudness_lufs, hearing=False)
+    assert m.result["qa"]["passed"], m.result["qa"]
+    assert m.result["warnings"] == []  # a planner story: nothing the checker finds

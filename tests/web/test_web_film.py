@@ -12,6 +12,7 @@ CI needs the browser from Debian: ``apt-get install -y chromium``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,6 +162,27 @@ def test_video_plays_and_subtitles_download(film: dict[str, Any], gateway: Gatew
     names = zipfile.ZipFile(dl.value.path()).namelist()
     assert dl.value.suggested_filename.endswith("-edl.zip")
     assert any(n.endswith(".edl") for n in names) and any("/media/scene-01" in n for n in names), names
+
+
+def test_film_page_shows_the_qa_checks(film: dict[str, Any], gateway: Gateway) -> None:
+    """Issue 24: the QA report of the finished film, each check pass or fail with its value."""
+    page = film["page"]
+    qa = httpx.get(f"{gateway.base_url}/api/movies/{film['id']}", headers=gateway.auth("alice")).json()["qa"]
+    assert qa["passed"], qa
+    page.wait_for_selector("#qa:not([hidden])")
+    assert page.locator("#qa-checks > li").count() == len(qa["checks"]) >= 8
+    assert page.inner_text("#qa-verdict") == f"All {len(qa['checks'])} checks passed"
+    rows = page.eval_on_selector_all("#qa-checks > li", "els => els.map(e => e.innerText)")
+    js = lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)  # noqa: E731 (as JS prints)
+    for row, c in zip(rows, qa["checks"], strict=True):
+        assert "Pass" in row and js(c["value"]) in row and str(c["threshold"]) in row, (row, c)
+    page.locator("#qa").scroll_into_view_if_needed()
+    shoot(page, "film-qa", WIDE)
+    with page.expect_download() as dl:
+        page.click("#qa-report")
+    whole = json.loads(Path(dl.value.path()).read_text())
+    want = httpx.get(f"{gateway.base_url}/api/movies/{film['id']}/qa", headers=gateway.auth("alice")).json()
+    assert whole == want and "stretches" in {k for c in whole["checks"] for k in c}
 
 
 def test_my_films_lists_it_with_poster(film: dict[str, Any], gateway: Gateway) -> None:

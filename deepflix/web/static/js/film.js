@@ -11,6 +11,7 @@ import { $, ago, h, seconds, setStatus, STATUS_LABELS, when } from "./ui.js";
 import { explain, isActive, normMovie, STAGE_LABELS, stageName } from "./movie.js";
 import { characterItems, sceneItems, sceneLabel } from "./story.js";
 import { reviewUpdate } from "./review.js";
+import { renderQA } from "./qa.js";
 
 const id = document.body.dataset.movieId;
 const path = `/api/movies/${encodeURIComponent(id)}`;
@@ -130,6 +131,7 @@ function render(m) {
   renderRequest();
   if (m.status === "done" && was && was.status !== "done") playerReady = false; // a new cut: swap the player
   if (m.status === "done") renderPlayer();
+  renderQA(m);
   reviewUpdate(m, { load });
   if (isActive(m)) follow();
   else unfollow();

@@ -131,6 +131,7 @@ export function normMovie(raw) {
     finished: raw.finished_at || raw.completed_at || null,
     owner: raw.owner || raw.user || raw.user_id || null,
     duration: num(raw.duration ?? (raw.video && raw.video.duration), null),
+    qa: raw.qa || null, // the QA checks in short (qa.js)
   };
 }
 
