@@ -20,6 +20,7 @@ from .. import db
 from ..db.models import Event, Movie, Stage
 from ..errors import DeepFlixError
 from ..security import links
+from .cast_view import cast_of
 from .schemas import MovieCreate, MoviePublic, MovieSummary, MovieUrls, StageProgress
 
 log = logging.getLogger("deepflix.api")
@@ -191,7 +192,7 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
         id=movie["id"], status=movie["status"], progress=progress_of(movie["status"], done, _scenes(movie), movie["story"]),
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
         request=movie["request"], stages=stage_progress(movie), story=movie["story"], title=movie["title"],
-        error=movie["error"], urls=u, artifacts=artifacts,
+        error=movie["error"], urls=u, artifacts=artifacts, cast=cast_of(movie),
     )
 
 

@@ -110,6 +110,17 @@ class StageProgress(BaseModel):
     error: str | None = None
 
 
+class CastMember(BaseModel):
+    """A character of the film and their portrait (the cast stage's), once it is made."""
+
+    id: str
+    name: str
+    role: str | None = None
+    portrait: str | None = Field(None, description="The portrait's signed URL (a new one when it is remade); "
+                                 "unset until the cast stage has made it.")
+    user: bool = Field(False, description="The portrait is one the user brought (PUT .../cast/{character}).")
+
+
 class MoviePublic(BaseModel):
     id: str
     status: JobStatus
@@ -124,6 +135,7 @@ class MoviePublic(BaseModel):
     error: str | None = None
     urls: MovieUrls
     artifacts: dict[str, str] = Field(default_factory=dict, description="Files ready now: name -> URL.")
+    cast: list[CastMember] = Field(default_factory=list, description="The story's characters, once it is written.")
 
 
 class MovieSummary(BaseModel):
