@@ -332,12 +332,15 @@ def provider_ids() -> dict[str, list[str]]:
     return {st: sorted(providers(st)) for st in stages()}
 
 
-def submit_movie(session: Session, owner: str, body: MovieCreate) -> dict[str, Any]:
-    """Queue the film (a write session: its stage messages go out when it commits)."""
+def submit_movie(session: Session, owner: str, body: MovieCreate,
+                 picture_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Queue the film (a write session: its stage messages go out when it commits).
+    ``picture_options``: the body's, as picture_options.check let them through."""
     from ..jobs import service
 
-    fields = body.model_dump(exclude={"userId", "providers"})
-    movie = service.submit_movie(session, owner, providers=dict(body.providers) or None, **fields)
+    fields = body.model_dump(exclude={"userId", "providers", "picture_options"})
+    movie = service.submit_movie(session, owner, providers=dict(body.providers) or None, **fields,
+                                 provider_options={"picture": picture_options} if picture_options else None)
     return {"id": movie.id, "status": movie.status}
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from cast_ref_provider import registered
 from PIL import Image
-from review_flow import last_render, wait_status
+from review_flow import dry_rows, last_render, wait_status
 from web_harness import Gateway, start_gateway
 
 FILM = {"prompt": "Two sisters keep a lighthouse and quarrel over a letter.", "num_sequences": 2,
@@ -147,6 +147,7 @@ def test_a_portrait_remakes_only_that_characters_scenes(gw: Gateway, film: dict[
     expect = {("cast", 0), ("picture", 0), ("segment", 0), ("cut", None)}
     assert remade == expect, remade
     assert ("picture", 1) in cached and ("speech", 0) in cached and ("score", None) in cached
+    assert dry_rows(gw, OWNER, mid)["remake"] == set()  # the dry run builds the references as the workers do
     if len(first["cast"]) > 1:
         assert ("cast", 1) in cached and done["cast"][1]["portrait"] == first["cast"][1]["portrait"]
     # the new portrait is the user's picture, at a new address; the story's versions say so
