@@ -7,7 +7,6 @@ the pictures and segments of their scenes and the cut (the stage events say so).
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,55 +15,23 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from cast_ref_provider import registered
+from cast_flow import OWNER, image, made_film, registered
 from PIL import Image
 from review_flow import dry_rows, last_render, wait_status
 from web_harness import Gateway, start_gateway
-
-FILM = {"prompt": "Two sisters keep a lighthouse and quarrel over a letter.", "num_sequences": 2,
-        "resolution": "360p", "seed": 11}
-OWNER = "admin"  # (user "ops") an admin key may pick any provider: here one that conditions on the portraits
-
-
-def image(size: tuple[int, int], colour: tuple[int, int, int] = (20, 180, 60), fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def solo(story: dict[str, Any]) -> dict[str, Any]:
-    """The story with its first character in scene 1 alone, the others in scene 2 (their lines kept with them)."""
-    st = copy.deepcopy(story)
-    ids = [c["id"] for c in st["characters"]]
-    for sc, present in zip(st["scenes"], ([ids[0]], ids[1:]), strict=True):
-        sc["characters"] = present
-        sc["dialogue"] = [d for d in sc.get("dialogue") or [] if d["speaker"] in present]
-    return st
 
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     data = tmp_path_factory.mktemp("cast-api")
-    with registered() as provider, start_gateway(data) as g:
-        g.picture = provider  # type: ignore[attr-defined]
+    with registered(), start_gateway(data) as g:
         g.data = data  # type: ignore[attr-defined]
         yield g
 
 
 @pytest.fixture(scope="module")
 def film(gw: Gateway) -> dict[str, Any]:
-    alice = gw.auth(OWNER)
-    r = httpx.post(f"{gw.base_url}/api/movies", json={**FILM, "review": "story", "providers": {"picture": gw.picture}},  # type: ignore[attr-defined]
-                   headers=alice)
-    assert r.status_code == 202, r.text
-    mid = r.json()["id"]
-    story = wait_status(gw, OWNER, mid, "awaiting_review", 90)["story"]
-    assert story["characters"], story
-    r = httpx.put(f"{gw.base_url}/api/movies/{mid}/story", json={"story": solo(story), "note": "one each"},
-                  headers=alice)
-    assert r.status_code == 200, r.text
-    httpx.post(f"{gw.base_url}/api/movies/{mid}/render", headers=alice).raise_for_status()
-    return {"id": mid, "movie": wait_status(gw, OWNER, mid, "succeeded")}
+    return made_film(gw)
 
 
 def _put(gw: Gateway, mid: str, who: str, data: bytes, user: str = OWNER, ctype: str = "image/png") -> httpx.Response:
