@@ -30,6 +30,7 @@ router = APIRouter(prefix="/api/movies", tags=["review"])
 
 CHARACTER = Path(min_length=1, max_length=100, description="A character's id (or name, any case) in the story.")
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"model": MoviePublic, "description": "The film awaits review: the portrait is used at its render."},
     **ERRORS,
     404: {"model": ErrorBody, "description": "No such movie among the caller's, or no such character in it."},
     413: {"model": ErrorBody, "description": "The image is larger than DEEPFLIX_MAX_UPLOAD_BYTES."},
