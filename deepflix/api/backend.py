@@ -21,6 +21,7 @@ from ..db.models import Event, Movie, Stage
 from ..errors import DeepFlixError
 from ..quality.qa import summary as qa_summary
 from ..security import links
+from .cast_view import cast_of
 from .schemas import MovieCreate, MoviePublic, MovieSummary, MovieUrls, StageProgress
 
 log = logging.getLogger("deepflix.api")
@@ -196,6 +197,7 @@ def movie_public(movie: dict[str, Any]) -> MoviePublic:
         created_at=movie["created_at"], started_at=movie["started_at"], finished_at=movie["finished_at"],
         request=movie["request"], stages=stage_progress(movie), story=movie["story"], title=movie["title"],
         error=movie["error"], urls=u, artifacts=artifacts, qa=qa_summary(report) if report is not None else None,
+        cast=cast_of(movie),
     )
 
 
@@ -335,12 +337,15 @@ def provider_ids() -> dict[str, list[str]]:
     return {st: sorted(providers(st)) for st in stages()}
 
 
-def submit_movie(session: Session, owner: str, body: MovieCreate) -> dict[str, Any]:
-    """Queue the film (a write session: its stage messages go out when it commits)."""
+def submit_movie(session: Session, owner: str, body: MovieCreate,
+                 picture_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Queue the film (a write session: its stage messages go out when it commits).
+    ``picture_options``: the body's, as picture_options.check let them through."""
     from ..jobs import service
 
-    fields = body.model_dump(exclude={"userId", "providers"})
-    movie = service.submit_movie(session, owner, providers=dict(body.providers) or None, **fields)
+    fields = body.model_dump(exclude={"userId", "providers", "picture_options"})
+    movie = service.submit_movie(session, owner, providers=dict(body.providers) or None, **fields,
+                                 provider_options={"picture": picture_options} if picture_options else None)
     return {"id": movie.id, "status": movie.status}
 
 

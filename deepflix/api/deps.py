@@ -194,9 +194,10 @@ def owned_movie(request: Request, movie_id: MovieId, who: CurrentUser) -> dict[s
 OwnedMovie = Annotated[dict[str, Any], Depends(owned_movie)]
 
 
-def media_movie(file: str | None = None) -> Callable[..., Any]:
+def media_movie(file: str | None = None, kind: str = "picture", param: str = "scene") -> Callable[..., Any]:
     """A dependency: the film whose ``file`` is asked for ("video", "srt", "vtt",
-    "poster"; None: the scene picture named by the path's ``scene``). Opened by the
+    "poster"; None: ``kind:<the path's param>``, the scene picture named by the path's
+    ``scene`` or a character's portrait, "portrait:<character>"). Opened by the
     caller's key like every route, or, with no key, by a signed link's token
     (security/links.py), which is how <video> and <img> reach it."""
 
@@ -214,7 +215,7 @@ def media_movie(file: str | None = None) -> Callable[..., Any]:
             who = await rate_limited_principal(request, await current_principal(request, api_key, bearer_token))
             return await run_in_threadpool(owned_movie, request, movie_id, who)
         request.state.job_id = movie_id
-        name = file or f"picture:{request.path_params.get('scene')}"
+        name = file or f"{kind}:{request.path_params.get(param)}"
         movie = await run_in_threadpool(backend.get_movie_for_link, movie_id)
         s = settings_of(request)
         if movie is not None and links.check(token, movie_id, name, movie["owner"]):

@@ -194,6 +194,9 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     app.include_router(media.router)
     app.include_router(scenes.router)
     app.include_router(review_routes.router)
+    from .routes import cast as cast_routes  # the cast's portraits (jobs/cast.py)
+
+    app.include_router(cast_routes.router)
     app.include_router(admin.router)
     from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
 

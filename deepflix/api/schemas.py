@@ -41,6 +41,9 @@ class MovieCreate(BaseModel):
     providers: dict[StageName, str] = Field(
         default_factory=dict, description="Provider id per stage (the spec lists the installed ones); unset = the server's."
     )
+    picture_options: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="The picture provider's options (ComfyUI: checkpoint, scheduler, steps, "
+        "cfg or cfg_scale, ...), only those the operator opens (DEEPFLIX_COMFYUI_API_OPTIONS); others are a 422 naming the key.")
     review: Literal["story", "pictures"] | None = Field(
         None, description="Stop after this stage (status awaiting_review) for edits; then POST .../render.")
     webhook_url: str | None = Field(
@@ -70,6 +73,16 @@ class MovieCreate(BaseModel):
         from ..languages import normalize_tag
 
         return normalize_tag(v)
+
+    @field_validator("picture_options")
+    @classmethod
+    def _picture_options(cls, v: dict[str, object]) -> dict[str, object]:
+        if len(v) > 32:
+            raise ValueError(f"at most 32 picture options; got {len(v)}")
+        for k, val in v.items():
+            if not (0 < len(k) <= 64) or (isinstance(val, str) and len(val) > 2000):
+                raise ValueError(f"picture option {k[:64]!r}: names are 1-64 characters, values at most 2000")
+        return v
 
     @field_validator("providers")
     @classmethod
@@ -123,6 +136,15 @@ class QASummary(BaseModel):
     passed: bool | None = Field(description="Every check passed; null when the film could not be measured.")
     error: str | None = None
     checks: list[QACheck] = Field(default_factory=list)
+class CastMember(BaseModel):
+    """A character of the film and their portrait (the cast stage's), once it is made."""
+
+    id: str
+    name: str
+    role: str | None = None
+    portrait: str | None = Field(None, description="The portrait's signed URL (a new one when it is remade); "
+                                 "unset until the cast stage has made it.")
+    user: bool = Field(False, description="The portrait is one the user brought (PUT .../cast/{character}).")
 
 
 class MoviePublic(BaseModel):
@@ -140,6 +162,7 @@ class MoviePublic(BaseModel):
     urls: MovieUrls
     artifacts: dict[str, str] = Field(default_factory=dict, description="Files ready now: name -> URL.")
     qa: QASummary | None = Field(None, description="The finished film's QA checks, pass or fail each.")
+    cast: list[CastMember] = Field(default_factory=list, description="The story's characters, once it is written.")
 
 
 class MovieSummary(BaseModel):

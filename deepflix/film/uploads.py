@@ -23,14 +23,16 @@ MAX_PIXELS = 4096 * 4096
 
 
 def max_upload_bytes() -> int:
-    """DEEPFLIX_MAX_UPLOAD_BYTES (default 8 MB): the largest portrait accepted."""
-    return int(os.environ.get("DEEPFLIX_MAX_UPLOAD_BYTES") or 8 * 1024 * 1024)
+    """DEEPFLIX_MAX_UPLOAD_BYTES (default 20 MiB, as the gateway's upload body limit): the largest portrait."""
+    return int(os.environ.get("DEEPFLIX_MAX_UPLOAD_BYTES") or 20 * 1024 * 1024)
 
 
-def import_portrait(store: ArtifactStore, data: bytes, *, what: str = "the portrait") -> ArtifactRef:
+def import_portrait(store: ArtifactStore, data: bytes, *, what: str = "the portrait",
+                    limit: int | None = None) -> ArtifactRef:
+    """``limit``: the caller's own byte limit (the gateway's settings); default max_upload_bytes()."""
     from PIL import Image, UnidentifiedImageError
 
-    limit = max_upload_bytes()
+    limit = limit or max_upload_bytes()
     if len(data) > limit:
         raise InvalidInput(f"{what} is {len(data)} bytes; at most {limit} (DEEPFLIX_MAX_UPLOAD_BYTES)")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # a decompression bomb fails here, not in memory

@@ -77,12 +77,14 @@ def submit_movie(
     max_scenes: int | None = None,
     max_resolution: str | None = None,
     review: str | None = None,
+    provider_options: dict[str, dict[str, Any]] | None = None,
 ) -> Movie:
     """Queue a film. The fields are the seed's POST /api/movies body plus the look
     (aspect, resolution) and a priority tier; ``story`` skips the story stage
     (a story a person wrote or edited). ``max_scenes`` / ``max_resolution`` are
     the caller's caps (the gateway passes the key's quota); ``review`` ("story" or
-    "pictures") stops the film after that stage (jobs/review.py). Raises InvalidInput."""
+    "pictures") stops the film after that stage (jobs/review.py); ``provider_options``
+    (stage -> that provider's Options) go to its provider on every worker. Raises InvalidInput."""
     if not owner or len(owner) > 128:
         raise InvalidInput("owner must be 1-128 characters")
     if priority not in PRIORITIES:
@@ -100,7 +102,8 @@ def submit_movie(
         params = GenerationParams.model_validate({"seed": seed, "sampler": sampler, "steps": steps, "cfg_scale": cfg_scale})
         opts = FilmOptions.model_validate({"aspect": aspect, "resolution": resolution, "params": params,
                                            "loudness_lufs": config.settings.deepflix_loudness_lufs,
-                                           "providers": resolve_providers(providers)})
+                                           "providers": resolve_providers(providers),
+                                           "provider_options": provider_options or {}})
         story_obj = Story.model_validate(story) if isinstance(story, dict) else story
     except ValidationError as exc:
         raise InvalidInput(_first_error(exc)) from exc
@@ -116,6 +119,8 @@ def submit_movie(
         "steps": steps, "cfg_scale": cfg_scale, "aspect": aspect, "resolution": resolution, "priority": priority,
         "story": sreq.model_dump(mode="json"),
     }
+    if provider_options and provider_options.get("picture"):
+        request["picture_options"] = provider_options["picture"]
     movie = Movie(owner=owner, request=request, options=opts.model_dump(mode="json"), status="queued",
                   priority=priority, webhook_url=webhook_url)
     if review is not None:  # stop after that stage, awaiting the owner's edits and render (jobs/review.py)

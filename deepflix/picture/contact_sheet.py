@@ -1,8 +1,9 @@
-"""A contact sheet: a film's pictures in a labelled grid, to look at the storyboard.
+"""A contact sheet: the cast's portraits in a row with their names, above a film's
+pictures in a labelled grid, to look at the storyboard.
 
 ``deepflix contact-sheet FILM_DIR`` calls ``contact_sheet_for_film``, which reads
-the film's ``film.json`` (its ``artifacts.pictures`` are store keys) and finds
-each picture through the artifact store.
+the film's ``film.json`` (its ``artifacts.cast`` and ``artifacts.pictures`` are
+store keys) and finds each picture through the artifact store.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ..errors import InvalidInput
 THUMB_W = 480
 GAP = 12
 CAPTION_H = 58
+CAST_H = 200  # a portrait's height in the cast row
+NAME_H = 34
 BACKGROUND = (24, 22, 20)
 
 
@@ -46,29 +49,54 @@ def _fit(text: str, width: int, size: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _read(p: Path) -> np.ndarray:
+    img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if img is None:
+        raise InvalidInput(f"contact sheet: cannot read picture {str(p)!r}")
+    return img
+
+
+def _cast_layout(portraits: list[np.ndarray], width: int) -> tuple[list[tuple[int, int, int, int]], int]:
+    """Each portrait's (x, y, w, h) at CAST_H high, left to right, wrapping at the sheet's width;
+    and the band's height."""
+    boxes, x, y = [], GAP, GAP
+    for img in portraits:
+        w = min(width - 2 * GAP, max(1, round(img.shape[1] * CAST_H / img.shape[0])))
+        if x > GAP and x + w > width - GAP:
+            x, y = GAP, y + CAST_H + NAME_H + GAP
+        boxes.append((x, y, w, CAST_H))
+        x += w + GAP
+    return boxes, (y + CAST_H + NAME_H if portraits else 0)
+
+
 def contact_sheet(image_paths: list[Path], out_png: Path, captions: list[str] | None = None,
-                  columns: int = 4) -> Path:
-    """Lay the images out ``columns`` wide, each with its number and caption underneath."""
+                  columns: int = 4, cast: list[tuple[Path, str]] | None = None) -> Path:
+    """Lay the images out ``columns`` wide, each with its number and caption underneath;
+    above them, when given, the ``cast``: each (portrait, name) in a row."""
     if not image_paths:
         raise InvalidInput("contact sheet: no pictures given")
     if captions is not None and len(captions) != len(image_paths):
         raise InvalidInput(f"contact sheet: {len(captions)} captions for {len(image_paths)} pictures")
-    images = []
-    for p in image_paths:
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-        if img is None:
-            raise InvalidInput(f"contact sheet: cannot read picture {str(p)!r}")
-        images.append(img)
+    images = [_read(p) for p in image_paths]
+    portraits = [_read(p) for p, _ in cast or []]
     columns = max(1, min(columns, len(images)))
     h0, w0 = images[0].shape[:2]
     tw, th = THUMB_W, int(round(THUMB_W * h0 / w0))
     rows = (len(images) + columns - 1) // columns
-    sheet = np.empty((GAP + rows * (th + CAPTION_H + GAP), GAP + columns * (tw + GAP), 3), np.uint8)
+    width = GAP + columns * (tw + GAP)
+    boxes, top = _cast_layout(portraits, width)
+    sheet = np.empty((top + GAP + rows * (th + CAPTION_H + GAP), width, 3), np.uint8)
     sheet[:] = BACKGROUND
     font = _font()
+    for img, (x, y, w, h), (_, name) in zip(portraits, boxes, cast or [], strict=True):
+        scale = min(w / img.shape[1], h / img.shape[0])  # (a portrait wider than the sheet is letterboxed)
+        nw, nh = max(1, int(img.shape[1] * scale)), max(1, int(img.shape[0] * scale))
+        oy = y + (h - nh) // 2
+        sheet[oy:oy + nh, x:x + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
+        _text(sheet, _fit(name, w, 20), x + 2, y + h + 25, 20, (235, 235, 235), font)
     for i, img in enumerate(images):
         r, k = divmod(i, columns)
-        x, y = GAP + k * (tw + GAP), GAP + r * (th + CAPTION_H + GAP)
+        x, y = GAP + k * (tw + GAP), top + GAP + r * (th + CAPTION_H + GAP)
         # letterbox pictures of another shape into the cell
         scale = min(tw / img.shape[1], th / img.shape[0])
         nw, nh = max(1, int(img.shape[1] * scale)), max(1, int(img.shape[0] * scale))
@@ -109,4 +137,18 @@ def contact_sheet_for_film(film_dir: Path, store: Any, out_png: Path | None = No
         first = sc.get("scene_description") or sc.get("location") or ""
         detail = " · ".join(str(sc[k]) for k in ("setting", "time_of_day", "weather", "shot") if sc.get(k))
         captions.append(f"{first}\n{detail}" if detail else first)
-    return contact_sheet(paths, out_png or film_dir / "contact_sheet.png", captions, columns)
+    return contact_sheet(paths, out_png or film_dir / "contact_sheet.png", captions, columns,
+                         cast=_cast(manifest, store))
+
+
+def _cast(manifest: dict[str, Any], store: Any) -> list[tuple[Path, str]]:
+    """The film's portraits (artifacts.cast, in the story's character order) and names."""
+    chars = manifest.get("story", {}).get("characters", [])
+    out = []
+    for i, key in enumerate(manifest.get("artifacts", {}).get("cast") or []):
+        stored = store.load_result(key) if key else None
+        if stored is None:
+            raise InvalidInput(f"portrait {i + 1} ({str(key)[:12]}…) is not in the store; run `deepflix make` again")
+        name = chars[i].get("name", "") if i < len(chars) else ""
+        out.append((store.local_path(key, stored["result"]["image"]), str(name)))
+    return out

@@ -56,3 +56,46 @@ def test_contact_sheet_of_a_film_folder(tmp_path: Path) -> None:
     (film / "film.json").write_text(json.dumps({"artifacts": {"pictures": ["0" * 64]}}))
     with pytest.raises(InvalidInput, match="not in the store"):
         contact_sheet_for_film(film, store)
+
+
+def test_the_cast_in_a_row_above_the_storyboard(tmp_path: Path) -> None:
+    from deepflix.models import PortraitRequest
+    from deepflix.picture.contact_sheet import CAST_H, NAME_H
+    from deepflix.picture.illustrator import IllustratorPortrait
+
+    store = LocalStore(tmp_path / "store")
+    people = [CharacterSheet(id=f"c{i}", name=name, base_traits="a tall woman", facial_features="dark eyes",
+                             clothing=f"a {coat} coat", distinctive_features="a scar")
+              for i, (name, coat) in enumerate((("Ada", "red"), ("Bo", "green")))]
+    cast = [run_stage("cast", PortraitRequest(character=c, genre="drama", width=384, height=256), store=store,
+                      provider=IllustratorPortrait()).key for c in people]
+    scene = SceneVisual(scene_description="Ada and Bo", atmosphere="calm", setting="coast", characters=["c0", "c1"])
+    req = PictureRequest(scene=scene, characters=people, genre="drama", width=320, height=180)
+    pictures = [run_stage("picture", req, store=store, provider=Illustrator()).key]
+    film = tmp_path / "film"
+    film.mkdir()
+    story = {"scenes": [scene.model_dump(mode="json")], "characters": [c.model_dump(mode="json") for c in people]}
+    (film / "film.json").write_text(json.dumps({"story": story, "artifacts": {"pictures": pictures, "cast": cast}}))
+    sheet = cv2.imread(str(contact_sheet_for_film(film, store)))
+    band = GAP + CAST_H + NAME_H  # both portraits (300 px wide each) do not fit one 504-px row: two rows
+    th = THUMB_W * 180 // 320
+    assert sheet.shape[:2] == (band + CAST_H + NAME_H + GAP + GAP + th + CAPTION_H + GAP, GAP + THUMB_W + GAP)
+    for row, key in enumerate(cast):  # each portrait, shrunk, where the row puts it
+        stored = store.load_result(key)
+        assert stored is not None
+        portrait = cv2.imread(str(store.local_path(key, stored["result"]["image"])))
+        want = cv2.resize(portrait, (300, CAST_H), interpolation=cv2.INTER_AREA)
+        y = GAP + row * (CAST_H + NAME_H + GAP)
+        got = sheet[y:y + CAST_H, GAP:GAP + 300]
+        assert np.abs(got.astype(int) - want.astype(int)).mean() < 1.0
+        assert sheet[y + CAST_H:y + CAST_H + NAME_H, GAP:GAP + 300].max() > 150  # the name under it
+    # the storyboard starts below the cast
+    top = band + CAST_H + NAME_H + GAP + GAP
+    stored = store.load_result(pictures[0])
+    assert stored is not None
+    pic = cv2.resize(cv2.imread(str(store.local_path(pictures[0], stored["result"]["image"]))), (THUMB_W, th),
+                     interpolation=cv2.INTER_AREA)
+    assert np.abs(sheet[top:top + th, GAP:GAP + THUMB_W].astype(int) - pic.astype(int)).mean() < 1.0
+    (film / "film.json").write_text(json.dumps({"story": story, "artifacts": {"pictures": pictures, "cast": ["0" * 64]}}))
+    with pytest.raises(InvalidInput, match="portrait 1"):
+        contact_sheet_for_film(film, store)

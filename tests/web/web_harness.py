@@ -110,6 +110,21 @@ def start_gateway(data_dir: Path) -> Iterator[Gateway]:
     config.reload_settings()
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
 def sse_events(gw: Gateway, user: str, movie_id: str, seconds: float = 60.0) -> list[str]:
     """The event types of a film's progress stream, read until it ends (the film is over)."""
     import httpx

@@ -71,6 +71,7 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
             allowlist.check_provider(who, stage, name, settings_of(request).deepflix_user_providers)
         except allowlist.ProviderNotAllowed as exc:
             raise HTTPException(403, detail=str(exc)) from exc
+    picture_options = _picture_options(body)
     try:
         allowlist.check_priority(who, body.priority)
     except allowlist.ProviderNotAllowed as exc:
@@ -96,7 +97,7 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
                 backend.lock_user(ws, who.user)
                 _check_quotas(request, who, ws)
                 try:
-                    movie = backend.submit_movie(ws, who.user, body)
+                    movie = backend.submit_movie(ws, who.user, body, picture_options)
                 except InvalidInput as exc:
                     raise _invalid(("body",), str(exc)) from exc
                 except UnknownProviderError as exc:  # the server's own provider settings name a missing one
@@ -112,6 +113,23 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
     request.state.job_id = movie["id"]
     response.headers["Location"] = f"/api/movies/{movie['id']}"
     return MovieAccepted(id=movie["id"], status=movie["status"], urls=backend.urls(movie["id"]))
+
+
+def _picture_options(body: MovieCreate) -> dict[str, Any]:
+    """The body's picture options, within what the operator opens (a 422 naming the key otherwise)."""
+    if not body.picture_options:
+        return {}
+    from ...plugins import configured_provider, get_provider_class
+    from .. import picture_options
+
+    try:
+        pid = get_provider_class("picture", body.providers.get("picture")).provider_id if body.providers.get(
+            "picture") else configured_provider("picture")
+        return picture_options.check(pid, dict(body.picture_options))
+    except picture_options.OptionRefused as exc:
+        raise _invalid(("body", "picture_options", exc.key), str(exc)) from exc
+    except UnknownProviderError:  # the server's own setting names a missing provider: the submit says so (503)
+        return dict(body.picture_options)
 
 
 def _check_concurrency(request: Request, who: Principal, session: Session) -> None:

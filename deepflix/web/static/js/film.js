@@ -12,6 +12,7 @@ import { explain, isActive, normMovie, STAGE_LABELS, stageName } from "./movie.j
 import { characterItems, sceneItems, sceneLabel } from "./story.js";
 import { reviewUpdate } from "./review.js";
 import { renderQA } from "./qa.js";
+import { castUpdate } from "./cast.js";
 
 const id = document.body.dataset.movieId;
 const path = `/api/movies/${encodeURIComponent(id)}`;
@@ -92,7 +93,8 @@ function onEvent({ event, data }) {
     if (data.stages && data.status) return render(normMovie(data));
     applyEvent(event, data);
   }
-  scheduleRefresh(PROMPT.has(event) ? 0 : 300);
+  const drawn = event === "stage_done" && data && stageName(data.stage || "") === "picture";
+  scheduleRefresh(PROMPT.has(event) || drawn ? 0 : 300);
 }
 
 // Apply what an event says before the re-read confirms it, so a picture or a
@@ -102,11 +104,10 @@ function applyEvent(event, d) {
   const stage = stageName(d.stage || "");
   const index = d.index ?? d.scene ?? d.scene_index;
   const extra = d.data && typeof d.data === "object" ? d.data : {};
-  let url = d.url || d.picture_url || extra.url || extra.picture_url;
-  // a drawn scene's picture is at a known address (the gateway's scenes route)
-  if (!url && stage === "picture" && event === "stage_done" && index !== undefined && index !== null) {
-    url = `${path}/scenes/${Number(index)}/picture`;
-  }
+  const url = d.url || d.picture_url || extra.url || extra.picture_url;
+  // a drawn scene's picture without an address: the re-read (at once, see onEvent) brings its signed one.
+  // An address made up here could name the picture of an earlier render, replayed by the stream while
+  // a new render has not drawn it yet (a 404).
   if (stage === "picture" && index !== undefined && index !== null && url) {
     movie.pictures[Number(index)] = url;
     renderStoryboard();
@@ -133,6 +134,7 @@ function render(m) {
   if (m.status === "done") renderPlayer();
   renderQA(m);
   reviewUpdate(m, { load });
+  castUpdate(m, { load });
   if (isActive(m)) follow();
   else unfollow();
   if (was && was.status !== m.status) announce(`Film ${STATUS_LABELS[m.status] || m.status}.`);

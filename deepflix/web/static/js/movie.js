@@ -125,6 +125,7 @@ export function normMovie(raw) {
     story,
     urls,
     pictures: pictureList(raw),
+    cast: Array.isArray(raw.cast) ? raw.cast : [], // [{id, name, role, portrait (signed URL or null), user}]
     error: errorOf(raw.error),
     created: raw.created_at || raw.created || null,
     started: raw.started_at || null,
