@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         description="picture options a POST /api/movies caller may set (workflow: a shipped template only; "
                     "timeout_s: at most DEEPFLIX_COMFYUI_TIMEOUT_S)")
 
+    # the diffusers/local provider's defaults (a film's picture options override them); local paths only
+    deepflix_diffusers_model_path: str | None = Field(None, description="a diffusers pipeline folder (save_pretrained layout)")
+    deepflix_diffusers_ip_adapter: str | None = Field(
+        None, description="IP-Adapter weights (.safetensors/.bin, or a folder holding one): scenes take the cast's portraits")
+    deepflix_diffusers_image_encoder: str | None = Field(
+        None, description="the adapter's CLIP image encoder folder; unset = image_encoder/ beside the weights")
+    deepflix_diffusers_ip_adapter_scale: float = Field(0.6, ge=0, le=2, description="how strongly the portraits steer")
+
     # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
     # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.
     deepflix_story_provider: str | None = None

@@ -59,6 +59,15 @@ def positive_prompt(req: PictureRequest) -> str:
     return ", ".join(b for b in bits if b)
 
 
+def portrait_prompts(sheet: CharacterSheet, genre: str) -> tuple[str, str]:
+    """The cast stage's two prompts for a character, from their visual traits alone: the
+    full figure and the face, each alone on a plain studio backdrop (a reference, not a scene)."""
+    who = character_fragment(sheet)
+    tail = f"plain light grey studio background, even soft light, {genre} film character design, detailed"
+    return (f"{who}, full body, standing, front view, whole figure from head to feet, {tail}",
+            f"{who}, face close-up, head and shoulders, front view, looking at the camera, {tail}")
+
+
 def negative_prompt(extra: str = "") -> str:
     return f"{NEGATIVE}, {extra}" if extra else NEGATIVE
 
