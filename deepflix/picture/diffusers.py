@@ -17,6 +17,7 @@ the provider registers) without them; install the ``diffusers`` extra to use it.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -51,6 +52,9 @@ SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
     "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
 }
 ADAPTER_OPTIONS = {"ip_adapter", "image_encoder", "ip_adapter_scale"}
+# one diffusers call at a time in a process: a pipeline's scheduler and adapter scale are set per
+# call, diffusers' lazy imports are not thread-safe, and two loads of one model would double it
+_RUN = threading.RLock()
 
 
 def _imports() -> tuple[Any, Any]:
@@ -112,6 +116,10 @@ class _Local:
             raise InvalidInput(f"diffusers/local: {path!r} is not a diffusers pipeline folder (no model_index.json)")
 
     def pipeline(self) -> tuple[Any, Any, str]:
+        with _RUN:
+            return self._pipeline()
+
+    def _pipeline(self) -> tuple[Any, Any, str]:
         torch, diffusers = _imports()
         device = self.options.device
         if device == "auto":
@@ -152,6 +160,11 @@ class _Local:
              *, references: list[Any] | None = None, span: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
         """One image (BGR, width x height) from the prompt; ``references``: the IP-Adapter's
         images when one is loaded (none: a scene drawn from the text alone)."""
+        with _RUN:
+            return self._draw(prompt, params, width, height, seed, ctx, references, span)
+
+    def _draw(self, prompt: str, params: GenerationParams, width: int, height: int, seed: int, ctx: StageContext,
+              references: list[Any] | None, span: tuple[float, float]) -> np.ndarray:
         torch, pipe, _ = self.pipeline()
         pipe.scheduler = self.scheduler_for(pipe, params.sampler)
         gw, gh = model_size(width, height, self.options.long_side, multiple=8)

@@ -45,7 +45,7 @@ def adapter_files(ip_adapter: str, image_encoder: str | None) -> tuple[Path, Pat
                              f"({', '.join(p.name for p in found) or 'none'}): name the file")
         path = found[0]
     if not path.is_file():
-        raise ValueError(f"ip_adapter {ip_adapter!r} does not exist: give a local IP-Adapter weight file "
+        raise ValueError(f"ip_adapter (DEEPFLIX_DIFFUSERS_IP_ADAPTER) {ip_adapter!r} does not exist: give a local IP-Adapter weight file "
                          f"(.safetensors or .bin); nothing is downloaded")
     if path.suffix not in WEIGHTS:
         raise ValueError(f"ip_adapter {str(path)!r} is not a .safetensors or .bin file")

@@ -64,8 +64,9 @@ def portrait_prompts(sheet: CharacterSheet, genre: str) -> tuple[str, str]:
     full figure and the face, each alone on a plain studio backdrop (a reference, not a scene)."""
     who = character_fragment(sheet)
     tail = f"plain light grey studio background, even soft light, {genre} film character design, detailed"
-    return (f"{who}, full body, standing, front view, whole figure from head to feet, {tail}",
-            f"{who}, face close-up, head and shoulders, front view, looking at the camera, {tail}")
+    # the view first: CLIP reads 77 tokens, and a long description must not push it out
+    return (f"full body, standing, front view, {who}, whole figure from head to feet, {tail}",
+            f"face close-up, head and shoulders, front view, {who}, looking at the camera, {tail}")
 
 
 def negative_prompt(extra: str = "") -> str:

@@ -69,3 +69,23 @@ def test_missing_model_path_is_a_clear_error(tmp_path: Path) -> None:
         Diffusers().check_inputs(_req())
     with pytest.raises(InvalidInput, match="model_index.json"):
         Diffusers({"model_path": str(tmp_path)}).check_inputs(_req())
+
+
+def test_scenes_drawn_at_once_in_threads_are_the_scenes_drawn_one_by_one(tiny_pipeline: Path, tmp_path: Path) -> None:
+    """The stage runs scenes on worker threads: one pipeline's scheduler and adapter scale are
+    set per call, so its calls take turns (an interleaved multistep scheduler mixes two runs)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prov = Diffusers({"model_path": str(tiny_pipeline), "long_side": 64, "device": "cpu"})
+    reqs = [_req(params=GenerationParams(seed=s, steps=4, sampler=m)) for s, m in ((5, "dpmpp_2m"), (6, "euler"), (7, "uni_pc"))]
+
+    def draw(i: int, where: str) -> bytes:
+        out = tmp_path / f"{where}{i}"
+        out.mkdir()
+        prov.generate(reqs[i], StageContext(out_dir=out))
+        return (out / "image.png").read_bytes()
+
+    alone = [draw(i, "alone") for i in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda i: draw(i, "together"), range(3)))
+    assert together == alone
