@@ -122,9 +122,23 @@ def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
     return {st: out[st] for st in stages()}
 
 
-def supports_references(providers_: dict[str, str]) -> bool:
-    """Whether a film's picture provider conditions its scenes on the cast's portraits."""
-    return bool(getattr(get_provider_class("picture", providers_.get("picture")), "supports_references", False))
+def supports_references(providers_: dict[str, str], options: dict[str, Any] | None = None) -> bool:
+    """Whether a film's picture provider conditions its scenes on the cast's portraits: asked
+    of the provider made with the film's picture options, since it can depend on them
+    (diffusers/local does with an IP-Adapter set). Bad options fail here, before any work."""
+    return bool(getattr(get_provider("picture", providers_.get("picture"), options), "supports_references", False))
+
+
+def stage_options(stage: str, providers_: dict[str, str], options: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """A stage's provider options: its own, else those of the stage it follows when one
+    provider makes both with the same Options (the cast drawn by diffusers/local takes the
+    picture's ``model_path``; the illustrator's picture options do not fit its portraits)."""
+    own = options.get(stage)
+    follows = current_plan()[stage].follows if stage in current_plan() else None
+    if own is not None or not follows or follows not in options:
+        return own
+    mine, theirs = get_provider_class(stage, providers_.get(stage)), get_provider_class(follows, providers_.get(follows))
+    return options[follows] if mine.Options is theirs.Options else None
 
 
 def get_provider(stage: str, name: str | None = None, options: dict[str, Any] | None = None) -> Provider:

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     # the llamacpp/local story provider: a GGUF model run in process (cyllama, in the llm extra)
     deepflix_llamacpp_model: str | None = Field(None, description="path of the GGUF file llamacpp/local loads")
     deepflix_llamacpp_threads: int | None = Field(None, ge=1, le=512, description="its CPU threads; unset = all cores")
+    # the diffusers/local provider's defaults (a film's picture options override them); local paths only
+    deepflix_diffusers_model_path: str | None = Field(None, description="a diffusers pipeline folder (save_pretrained layout)")
+    deepflix_diffusers_ip_adapter: str | None = Field(
+        None, description="IP-Adapter weights (.safetensors/.bin, or a folder holding one): scenes take the cast's portraits")
+    deepflix_diffusers_image_encoder: str | None = Field(
+        None, description="the adapter's CLIP image encoder folder; unset = image_encoder/ beside the weights")
+    deepflix_diffusers_ip_adapter_scale: float = Field(0.6, ge=0, le=2, description="how strongly the portraits steer")
 
     # which provider each stage uses (names from `deepflix providers`); unset = the plan's default.
     # A stage without a field here (a plugin's) reads DEEPFLIX_<STAGE>_PROVIDER from the environment.

@@ -19,7 +19,7 @@ from typing import Any
 from ..core import config
 from ..errors import InvalidInput
 from ..models import ArtifactRef, Story, StoryRequest, slug
-from ..plugins import resolve_providers, supports_references
+from ..plugins import resolve_providers, stage_options, supports_references
 from ..quality.consistency import story_warnings
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore, open_store
@@ -153,13 +153,13 @@ def make_film(
     check_film_language(story.language if story else request.language if request else "en", providers,
                         writes_story=story is None, voices=story_voices(story))
     parts = FilmParts(opts, providers, story=story, story_request=request,
-                      picture_references=supports_references(providers))
+                      picture_references=supports_references(providers, opts.provider_options.get("picture")))
     tally = _Tally()
     keys: dict[str, list[str | None]] = {}
 
     def run(st: StageSpec, i: int | None, req: Any) -> StageOutcome:
         return run_stage(st.name, req, store=store, provider=providers[st.name], force=force, retries=retries,
-                         scene=i if st.per != "film" else None, options=opts.provider_options.get(st.name))
+                         scene=i if st.per != "film" else None, options=stage_options(st.name, providers, opts.provider_options))
 
     # ---- the story first: how many rows every other stage has depends on it
     tally.start(STORY)

@@ -53,7 +53,7 @@ def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
     story = Story.model_validate(job.story) if job.story is not None else None
     sreq = StoryRequest.model_validate(job.request["story"]) if job.stage == STORY else None
     return FilmParts(opts, providers, story=story, story_request=sreq, load=load,
-                     picture_references=supports_references(providers))
+                     picture_references=supports_references(providers, opts.provider_options.get("picture")))
 
 
 def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None) -> Done:

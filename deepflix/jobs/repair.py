@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from ..core import config
 from ..film.plan import STORY, current
+from ..plugins import stage_options
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactBroken, ArtifactStore
 from .compute import ArtifactMissing, film_parts
@@ -59,7 +60,7 @@ def run_repairing(job: Job, store: ArtifactStore, progress: Callable[[float, str
             req = current()[job.stage].build(parts, job.scene or 0)
             return run_stage(job.stage, req, store=store, provider=parts.providers[job.stage],
                              retries=config.settings.deepflix_retries, scene=job.scene, progress=progress,
-                             options=parts.opts.provider_options.get(job.stage))
+                             options=stage_options(job.stage, parts.providers, parts.opts.provider_options))
         except Exception as exc:
             key = _broken_key(exc)
             where = _locate(job, key) if key else None

@@ -59,6 +59,16 @@ def positive_prompt(req: PictureRequest) -> str:
     return ", ".join(b for b in bits if b)
 
 
+def portrait_prompts(sheet: CharacterSheet, genre: str) -> tuple[str, str]:
+    """The cast stage's two prompts for a character, from their visual traits alone: the
+    full figure and the face, each alone on a plain studio backdrop (a reference, not a scene)."""
+    who = character_fragment(sheet)
+    tail = f"plain light grey studio background, even soft light, {genre} film character design, detailed"
+    # the view first: CLIP reads 77 tokens, and a long description must not push it out
+    return (f"full body, standing, front view, {who}, whole figure from head to feet, {tail}",
+            f"face close-up, head and shoulders, front view, {who}, looking at the camera, {tail}")
+
+
 def negative_prompt(extra: str = "") -> str:
     return f"{NEGATIVE}, {extra}" if extra else NEGATIVE
 

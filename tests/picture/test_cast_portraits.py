@@ -160,3 +160,16 @@ def test_make_with_a_users_portrait(tmp_path: Path) -> None:
                        "--out", str(tmp_path / "film3"), env=env)
     assert notimg.returncode == 2 and "not a readable image" in notimg.stderr
     assert not (tmp_path / "film3").exists()
+
+
+def test_the_cast_takes_the_picture_options_only_where_one_provider_makes_both() -> None:
+    from deepflix.plugins import stage_options
+
+    same = {"picture": "diffusers/local", "cast": "diffusers/local"}
+    opts = {"picture": {"model_path": "/models/sd15"}}
+    assert stage_options("cast", same, opts) == {"model_path": "/models/sd15"}  # the portraits' model too
+    assert stage_options("cast", same, {**opts, "cast": {"long_side": 512}}) == {"long_side": 512}  # its own first
+    # the illustrator's picture options do not fit its portrait provider: none are passed
+    drawn = {"picture": "builtin/illustrator", "cast": "builtin/illustrator"}
+    assert stage_options("cast", drawn, {"picture": {"layers": False}}) is None
+    assert stage_options("picture", drawn, {"picture": {"layers": False}}) == {"layers": False}

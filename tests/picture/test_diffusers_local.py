@@ -4,12 +4,12 @@ install them with `pip install torch==2.13.0 diffusers transformers` (CPU wheel)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from tiny_diffusion import build_pipeline
 
 from deepflix.errors import InvalidInput
 from deepflix.models import CharacterSheet, GenerationParams, PictureRequest, SceneVisual
@@ -21,50 +21,9 @@ diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 
 
-def _bytes_to_unicode() -> dict[int, str]:
-    """CLIP's byte-level alphabet (the same table the tokenizer uses)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
-
-
 @pytest.fixture(scope="module")
 def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    root = tmp_path_factory.mktemp("tiny-sd")
-    # a character-level CLIP vocabulary: every byte symbol, alone and word-final, plus the specials
-    chars = list(_bytes_to_unicode().values())
-    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>"] + chars + [c + "</w>" for c in chars])}
-    (root / "vocab.json").write_text(json.dumps(vocab))
-    (root / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(root / "vocab.json"), str(root / "merges.txt"), pad_token="<|endoftext|>",
-                              model_max_length=77)
-    torch.manual_seed(0)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, vocab_size=len(vocab),
-        max_position_embeddings=77))
-    unet = UNet2DConditionModel(block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4,
-                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
-                                norm_num_groups=4, attention_head_dim=4)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-                        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), norm_num_groups=4)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-                                   scheduler=DDIMScheduler(steps_offset=1, clip_sample=False), safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
-    out = root / "pipeline"
-    pipe.save_pretrained(out)
-    return out
+    return build_pipeline(tmp_path_factory.mktemp("tiny-sd"))
 
 
 def _req(**kw: object) -> PictureRequest:
@@ -110,3 +69,23 @@ def test_missing_model_path_is_a_clear_error(tmp_path: Path) -> None:
         Diffusers().check_inputs(_req())
     with pytest.raises(InvalidInput, match="model_index.json"):
         Diffusers({"model_path": str(tmp_path)}).check_inputs(_req())
+
+
+def test_scenes_drawn_at_once_in_threads_are_the_scenes_drawn_one_by_one(tiny_pipeline: Path, tmp_path: Path) -> None:
+    """The stage runs scenes on worker threads: one pipeline's scheduler and adapter scale are
+    set per call, so its calls take turns (an interleaved multistep scheduler mixes two runs)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prov = Diffusers({"model_path": str(tiny_pipeline), "long_side": 64, "device": "cpu"})
+    reqs = [_req(params=GenerationParams(seed=s, steps=4, sampler=m)) for s, m in ((5, "dpmpp_2m"), (6, "euler"), (7, "uni_pc"))]
+
+    def draw(i: int, where: str) -> bytes:
+        out = tmp_path / f"{where}{i}"
+        out.mkdir()
+        prov.generate(reqs[i], StageContext(out_dir=out))
+        return (out / "image.png").read_bytes()
+
+    alone = [draw(i, "alone") for i in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda i: draw(i, "together"), range(3)))
+    assert together == alone
