@@ -16,8 +16,9 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import Story, SubtitleCue
+from ..storage import ArtifactStore
 from ..subtitles import check_rules
-from . import media
+from . import by_segment, media
 
 THRESHOLDS = {
     "loudness_lu": 1.0,  # |integrated - target| in LU
@@ -64,9 +65,12 @@ def _stretches(name: str, found: list[list[float]], limit: float) -> dict[str, A
     return _check(name, longest, f"< {limit} s", not found, stretches=[[round(a, 3), round(b, 3)] for a, b in found])
 
 
-def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = None) -> dict[str, Any]:
+def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = None,
+           store: ArtifactStore | None = None) -> dict[str, Any]:
     """Measure the film in ``film_dir`` and write ``qa.json`` there. ``hearing``: None runs the
-    speech check when its extra is installed, True requires it, False skips it."""
+    speech check when its extra is installed, True requires it, False skips it. ``store``:
+    where ``make`` put the film; its picture is then checked a segment at a time, each
+    segment's result kept (``by_segment``), so an edit decodes only what it re-encoded."""
     film_dir = Path(film_dir)
     movie, srt, story_file = film_dir / "movie.mp4", film_dir / "movie.srt", film_dir / "story.json"
     for f in (movie, srt, story_file):
@@ -75,7 +79,8 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
     story = Story.model_validate_json(story_file.read_text())
     t = THRESHOLDS
     checks = []
-    audio = media.decode_audio(movie)
+    by_seg = by_segment.measured(store, film_dir, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
+    audio = by_seg[0] if by_seg else media.decode_audio(movie)
     lufs, peak = media.loudness(audio)
     checks.append(_check("loudness", round(lufs, 2), f"{target_lufs} ± {t['loudness_lu']} LUFS",
                          abs(lufs - target_lufs) <= t["loudness_lu"]))
@@ -83,7 +88,7 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
     offset = media.start_offset(movie)
     checks.append(_check("av_start_offset", round(offset, 4), f"|x| <= {t['av_offset_s']} s",
                          abs(offset) <= t["av_offset_s"]))
-    found = media.detect(movie, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
+    found = by_seg[1] if by_seg else media.detect(movie, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
     checks.append(_stretches("black", found["black"], t["black_s"]))
     checks.append(_stretches("frozen", found["frozen"], t["frozen_s"]))
     checks.append(_stretches("near_silent", found["silent"], t["silent_s"]))
