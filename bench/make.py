@@ -4,8 +4,12 @@
 2. the same command again                        (everything cached)
 3. one scene's narration edited, `--story FILE`  (that scene's speech, the score, the cut)
 
-Prints each run's wall time, its ratio to the first, and the first run's
-per-stage times (as `deepflix make` reports them). Usage:
+then the encode-only floor of the first run's picture: each scene's segment decoded
+to raw frames on disk, then encoded again by ffmpeg with the segment stage's own
+encoder arguments (x264 preset, CRF, tags), one segment after another: what the
+encode of those frames costs alone. Prints each run's wall time, its ratio to the
+first, the first run's ratio to the floor, what run 3 made and took from the cache,
+and the first run's per-stage times (as `deepflix make` reports them). Usage:
 
     python bench/make.py ["prompt"] [--scenes 6] [--resolution 1080p]
 """
@@ -15,20 +19,57 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+CPU: dict[str, float] = {}  # each run's CPU seconds (the process and its ffmpegs): steadier than wall on a shared machine
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    t0 = time.perf_counter()
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run(args: list[str], env: dict[str, str], name: str = "") -> tuple[float, str]:
+    t0, c0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run([sys.executable, "-m", "deepflix", *args], env=env, capture_output=True, text=True)
     took = time.perf_counter() - t0
+    CPU[name] = _children_cpu() - c0
     if proc.returncode != 0:
         sys.exit(f"deepflix {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return took, proc.stdout
+
+
+def encode_floor(data: Path, segment_keys: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s) of encoding the segments' frames again, raw from disk, with the
+    segment stage's arguments (``builtin/ffmpeg-segment``)."""
+    from cut import raw_input, timed_ffmpeg  # bench/cut.py: the same floor, for the cut
+
+    from deepflix.models import DEFAULT_CRF, DEFAULT_PRESET
+    from deepflix.video.encode import COLOR_TAGS, video_codec_args
+    from deepflix.video.probe import ffmpeg_exe
+
+    wall = cpu = 0.0
+    for key in segment_keys:
+        folder = data / "store" / key[:2] / key
+        res = json.loads((folder / "result.json").read_text())["result"]
+        w, h, fps = res["width"], res["height"], round(res["frames"] / res["duration"])
+        raw = folder.parent / f"{key}.yuv"
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(folder / res["video"]), "-f", "rawvideo",
+                        "-pix_fmt", "yuv420p", str(raw)], check=True)
+        _, vargs = video_codec_args("h264", DEFAULT_CRF, DEFAULT_PRESET, fps)
+        try:
+            took = timed_ffmpeg([*raw_input(w, h, fps, raw), "-map", "0:v:0", *vargs, "-pix_fmt", "yuv420p",
+                                 *COLOR_TAGS, "-an", "-f", "mp4", "-y", str(raw.with_suffix(".mp4"))])
+        finally:
+            raw.unlink(missing_ok=True)
+            raw.with_suffix(".mp4").unlink(missing_ok=True)
+        wall, cpu = wall + took["wall"], cpu + took["cpu"]
+    return wall, cpu
 
 
 def main() -> None:
@@ -43,25 +84,34 @@ def main() -> None:
         env = {**os.environ, "DEEPFLIX_DATA_DIR": str(Path(tmp) / "data"), "COLUMNS": "120"}
         out = Path(tmp) / "film"
         base = [a.prompt, "--scenes", str(a.scenes), "--resolution", a.resolution, "--genre", a.genre, "--out", str(out)]
-        first, log1 = run(["make", *base], env)
+        first, log1 = run(["make", *base], env, "first")
         manifest = json.loads((out / "film.json").read_text())
-        second, _ = run(["make", *base], env)
+        second, _ = run(["make", *base], env, "again")
 
         story = json.loads((out / "story.json").read_text())
         k = len(story["scenes"]) // 2
         story["scenes"][k]["narration"] += " The wind had changed, and nobody else had noticed."
         edited = Path(tmp) / "edited.json"
         edited.write_text(json.dumps(story))
-        third, log3 = run(["make", "--story", str(edited), "--resolution", a.resolution, "--out", str(out)], env)
+        third, log3 = run(["make", "--story", str(edited), "--resolution", a.resolution, "--out", str(out)], env, "edit")
+        redone = json.loads((out / "film.json").read_text())["stages"]
+        floor, floor_cpu = encode_floor(Path(tmp) / "data", manifest["artifacts"]["segments"])
 
     print(f"film: {a.scenes} scenes at {a.resolution}, {manifest['duration']:.1f} s of video, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
     print("\nfirst run, per stage (wall s):")
     for stage, secs in manifest["stage_seconds"].items():
         print(f"  {stage:<8} {secs:7.2f}")
-    print(f"\n{'run':<34}{'wall s':>8}{'ratio':>8}")
-    for name, t in (("1 first run", first), ("2 same command again", second), ("3 one narration edited --story", third)):
-        print(f"{name:<34}{t:8.2f}{t / first:8.2f}")
+    print(f"\n{'run':<34}{'wall s':>8}{'ratio':>8}{'CPU s':>8}{'ratio':>8}")
+    c1 = CPU["first"]
+    for name, t, cpu in (("1 first run", first, c1), ("2 same command again", second, CPU["again"]),
+                         ("3 one narration edited --story", third, CPU["edit"]),
+                         ("encode-only floor of run 1", floor, floor_cpu)):
+        print(f"{name:<34}{t:8.2f}{t / first:8.2f}{cpu:8.1f}{cpu / c1:8.2f}")
+    print(f"\nfirst run / floor: {first / floor:.2f}x wall, {c1 / floor_cpu:.2f}x CPU; "
+          f"edit / first run: {third / first:.2f} wall, {CPU['edit'] / c1:.2f} CPU")
+    print("run 3 made " + ", ".join(f"{k} {v}" for k, v in redone["made"].items()) +
+          "; cached " + ", ".join(f"{k} {v}" for k, v in redone["cached"].items()))
     print("\nrun 3 as deepflix reported it:\n" + log3)
 
 

@@ -310,10 +310,13 @@ def check_story_cmd(file: Annotated[Path, typer.Argument(help="a story.json (or 
 
 def _write_qa(film_dir: Path, target_lufs: float) -> None:
     from .quality.qa import hearing_by_default, run_qa
+    from .storage import open_store
 
     try:
-        # by ear only when asked: loading the speech model costs seconds on every make
-        report = run_qa(film_dir, target_lufs=target_lufs, hearing=hearing_by_default() or False)
+        # by ear only when asked: loading the speech model costs seconds on every make; the
+        # picture a segment at a time from the store, so an edit decodes only what it re-encoded
+        report = run_qa(film_dir, target_lufs=target_lufs, hearing=hearing_by_default() or False,
+                        store=open_store())
     except Exception as exc:  # the film is made; a QA fault must not fail the command
         console.print(f"qa: not measured ({type(exc).__name__}: {exc})")
         return

@@ -88,41 +88,44 @@ _RANK = case({"high": 0, "normal": 1}, value=Movie.priority, else_=2)
 # --------------------------------------------------------------------------- dispatch
 
 
-def dispatch(session: Session) -> int:
+def dispatch(session: Session, owner: str | None = None) -> int:
     """Send ready stages, within each owner's cap. Returns how many were queued.
 
     Candidates are chosen per owner (each owner's oldest ready stages, as many as
     its room under the cap), never from one global "oldest first" list: a backlog
-    of one owner's ready stages can then never hide anybody else's."""
+    of one owner's ready stages can then never hide anybody else's. ``owner``: only
+    that owner's (a submission makes stages ready for its owner alone, and nobody
+    else's room changes), so a submission reads its owner's rows, not every film's."""
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DISPATCH_LOCK})
     cap = job_settings().owner_inflight
+    mine = [Movie.owner == owner] if owner is not None else []
     room: dict[tuple[str, str], int] = defaultdict(lambda: cap)
-    for owner, queue, n in session.execute(
+    for who, queue, n in session.execute(
         select(Movie.owner, Stage.queue, func.count())
         .join(Movie, Movie.id == Stage.movie_id)
-        .where(Stage.status.in_(("queued", "running")))
+        .where(Stage.status.in_(("queued", "running")), *mine)
         .group_by(Movie.owner, Stage.queue)
     ):
-        room[(owner, queue.split(".")[0])] -= n
+        room[(who, queue.split(".")[0])] -= n
     waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for owner, queue in session.execute(
+    for who, queue in session.execute(
         select(Movie.owner, Stage.queue).distinct()
         .join(Movie, Movie.id == Stage.movie_id)
-        .where(Stage.status == "ready", Movie.status.in_(("queued", "running")))
+        .where(Stage.status == "ready", Movie.status.in_(("queued", "running")), *mine)
     ):
-        waiting[(owner, queue.split(".")[0])].append(queue)
+        waiting[(who, queue.split(".")[0])].append(queue)
     candidates: list[Any] = []
-    for (owner, kind), queues in waiting.items():
-        if room[(owner, kind)] <= 0:
+    for (who, kind), queues in waiting.items():
+        if room[(who, kind)] <= 0:
             continue
         candidates += session.execute(
             select(Stage.id, Stage.name, Stage.scene, Movie.id, Movie.owner, Movie.priority, _RANK, Movie.created_at)
             .join(Movie, Movie.id == Stage.movie_id)
-            .where(Stage.status == "ready", Movie.status.in_(("queued", "running")), Movie.owner == owner,
+            .where(Stage.status == "ready", Movie.status.in_(("queued", "running")), Movie.owner == who,
                    Stage.queue.in_(queues))
             .order_by(_RANK, Movie.created_at, Movie.id, Stage.id)
-            .limit(room[(owner, kind)])
+            .limit(room[(who, kind)])
         ).all()
     candidates.sort(key=lambda r: (r[6], r[7], r[3], r[0]))  # priority, then oldest film, then stage order
     sent = 0

@@ -72,7 +72,7 @@ def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = 
         advance(session, movie)  # a stage that needs one with no rows (a story without characters) is ready now
     session.flush()
     pause_for_review(session, movie)
-    dispatch(session)
+    dispatch(session, movie.owner)  # only this owner's stages became ready
     return movie
 
 

@@ -17,8 +17,9 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import Story, SubtitleCue
+from ..storage import ArtifactStore
 from ..subtitles import check_rules
-from . import media
+from . import by_segment, media
 
 THRESHOLDS = {
     "loudness_lu": 1.0,  # |integrated - target| in LU
@@ -71,26 +72,32 @@ def hearing_by_default() -> bool:
     return bool(os.environ.get("DEEPFLIX_QA_HEARING"))
 
 
-def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = None) -> dict[str, Any]:
+def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = None,
+           store: ArtifactStore | None = None) -> dict[str, Any]:
     """Measure the film in ``film_dir`` and write ``qa.json`` there. ``hearing``: None runs the
-    speech check when its extra is installed, True requires it, False skips it."""
+    speech check when its extra is installed, True requires it, False skips it. ``store``:
+    where ``make`` put the film; its picture is then checked a segment at a time, each
+    segment's result kept (``by_segment``), so an edit decodes only what it re-encoded."""
     film_dir = Path(film_dir)
     movie, srt, story_file = film_dir / "movie.mp4", film_dir / "movie.srt", film_dir / "story.json"
     for f in (movie, srt, story_file):
         if not f.is_file():
             raise InvalidInput(f"{film_dir} is not a film folder: {f.name} is missing")
     story = Story.model_validate_json(story_file.read_text())
-    report = {"film": str(film_dir), **measure(movie, srt, story, target_lufs, hearing)}
+    report = {"film": str(film_dir), **measure(movie, srt, story, target_lufs, hearing, store=store, film_dir=film_dir)}
     (film_dir / "qa.json").write_text(json.dumps(report, indent=2))
     return report
 
 
 def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
-            hearing: bool | None = None) -> dict[str, Any]:
-    """The report of one film's files (``run_qa`` for a folder; the job system for the cut's files)."""
+            hearing: bool | None = None, *, store: ArtifactStore | None = None,
+            film_dir: Path | None = None) -> dict[str, Any]:
+    """The report of one film's files (``run_qa`` for a folder; the job system for the cut's files).
+    With the ``store`` and the ``film_dir`` ``make`` wrote, the picture is read a segment at a time."""
     t = THRESHOLDS
     checks = []
-    audio = media.decode_audio(movie)
+    by_seg = None if film_dir is None else by_segment.measured(store, film_dir, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
+    audio = by_seg[0] if by_seg else media.decode_audio(movie)
     lufs, peak = media.loudness(audio)
     checks.append(_check("loudness", round(lufs, 2), f"{target_lufs} ± {t['loudness_lu']} LUFS",
                          abs(lufs - target_lufs) <= t["loudness_lu"]))
@@ -98,7 +105,7 @@ def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
     offset = media.start_offset(movie)
     checks.append(_check("av_start_offset", round(offset, 4), f"|x| <= {t['av_offset_s']} s",
                          abs(offset) <= t["av_offset_s"]))
-    found = media.detect(movie, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
+    found = by_seg[1] if by_seg else media.detect(movie, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
     checks.append(_stretches("black", found["black"], t["black_s"]))
     checks.append(_stretches("frozen", found["frozen"], t["frozen_s"]))
     checks.append(_stretches("near_silent", found["silent"], t["silent_s"]))

@@ -1,0 +1,141 @@
+"""QA of a film made here, a scene's segment at a time, each remembered in the store.
+
+The film's picture is its scene segments joined by stream copy (the cut re-encodes
+nothing), so the black and frozen stretches of the film are those of its segments,
+placed at their starts and joined where one runs into the next across a cut. Each
+segment's stretches are kept in the store under a key made of the segment's own key,
+so after an edit only the re-encoded segments are decoded again; the sound is decoded
+once, with the silence detector on the same pass, and no picture.
+
+Used only when the film's ``movie.mp4`` is the store's cut file (``make`` links it),
+so what is measured is what the film holds; a copied or changed movie is measured whole
+(``media.detect``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..storage import ArtifactStore
+from ..video.probe import ffmpeg_exe
+from .media import RATE
+
+VERSION = "1"
+BLACK_PIX = 0.10  # as media.detect
+FREEZE_NOISE = "-60dB"
+
+
+def film_segments(film_dir: Path, store: ArtifactStore) -> list[tuple[str, Path, float]] | None:
+    """(key, file, seconds) of each segment of the film in ``film_dir``, when its movie is
+    the store's cut of them; None otherwise (then the movie is measured whole)."""
+    try:
+        record = json.loads((film_dir / "film.json").read_text())
+        cut, keys = record["artifacts"]["cut"], record["artifacts"]["segments"]
+        if not keys or not os.path.samefile(film_dir / "movie.mp4", store.local_path(cut, "movie.mp4")):
+            return None
+        out = []
+        for key in keys:
+            stored = store.load_result(key)
+            if stored is None:
+                return None
+            res = stored["result"]
+            out.append((key, store.local_path(key, res["video"]), float(res["duration"])))
+        return out
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _key(segment_key: str) -> str:
+    ident = {"qa": "picture_stretches", "version": VERSION, "segment": segment_key, "black_pix": BLACK_PIX,
+             "freeze_noise": FREEZE_NOISE}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
+
+
+def _pairs(err: str, start: str, end: str, last: float) -> list[list[float]]:
+    starts = [float(x) for x in re.findall(start + r"[:=]\s*(-?[\d.]+)", err)]
+    ends = [float(x) for x in re.findall(end + r"[:=]\s*(-?[\d.]+)", err)]
+    return [[s, ends[i] if i < len(ends) else last] for i, s in enumerate(starts)]
+
+
+def segment_stretches(video: Path, seconds: float) -> dict[str, list[list[float]]]:
+    """Every black and frozen stretch of one segment, however short (d=0: a stretch that
+    runs into the next segment may be the start of a long one)."""
+    vf = f"blackdetect=d=0:pix_th={BLACK_PIX},freezedetect=n={FREEZE_NOISE}:d=0"
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(video), "-vf", vf, "-an",
+                           "-f", "null", "-"], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ValueError(f"ffmpeg could not read {video.name}: {proc.stderr[-300:]}")
+    black = [[float(a), float(b)] for a, b in re.findall(r"black_start:([\d.]+) black_end:([\d.]+)", proc.stderr)]
+    return {"black": black, "frozen": _pairs(proc.stderr, "freeze_start", "freeze_end", seconds)}
+
+
+def remembered_stretches(store: ArtifactStore, key: str, video: Path, seconds: float) -> dict[str, list[list[float]]]:
+    """``segment_stretches``, from the store when this segment was measured before."""
+    qkey = _key(key)
+    stored = store.load_result(qkey)
+    if stored is not None and isinstance(stored.get("result"), dict):
+        return {k: [list(map(float, p)) for p in stored["result"][k]] for k in ("black", "frozen")}
+    found = segment_stretches(video, seconds)
+    staging = store.staging(qkey)
+    try:
+        staging.publish({"stage": "qa", "provider": "builtin/qa", "version": VERSION, "result": found})
+    except OSError:
+        staging.discard()
+    return found
+
+
+def join(per_segment: list[tuple[float, float, list[list[float]]]], limit: float) -> list[list[float]]:
+    """Stretches on the film's clock, joined across cuts (one ending where its segment
+    ends, the next starting at its segment's start), kept when at least ``limit`` long."""
+    out: list[list[float]] = []
+    eps = 0.02
+    for start, seconds, found in per_segment:
+        for a, b in found:
+            a, b = start + a, start + min(b, seconds)
+            if out and a <= start + eps and out[-1][1] >= start - eps:
+                out[-1][1] = b
+            else:
+                out.append([a, b])
+    return [[round(a, 6), round(b, 6)] for a, b in out if b - a >= limit]
+
+
+def picture_stretches(store: ArtifactStore, segments: list[tuple[str, Path, float]], black_s: float,
+                      frozen_s: float) -> dict[str, list[list[float]]]:
+    """The film's black and frozen stretches at least this long, from its segments."""
+    found, t = [], 0.0
+    for key, video, seconds in segments:
+        found.append((t, seconds, remembered_stretches(store, key, video, seconds)))
+        t += seconds
+    return {"black": join([(s, d, f["black"]) for s, d, f in found], black_s),
+            "frozen": join([(s, d, f["frozen"]) for s, d, f in found], frozen_s)}
+
+
+def audio_and_silences(movie: Path, silence_s: float, silence_db: float) -> tuple[np.ndarray, list[list[float]]]:
+    """The film's sound as float32 (n, 2) at 48 kHz and its near-silent stretches, in one
+    decode of the sound alone."""
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(movie), "-vn",
+                           "-af", f"silencedetect=n={silence_db}dB:d={silence_s}", "-ac", "2", "-ar", str(RATE),
+                           "-f", "f32le", "-"], capture_output=True, check=False)
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0 or not proc.stdout:
+        raise ValueError(f"no audio decoded from {movie}: {err[-300:]}")
+    audio = np.frombuffer(proc.stdout, dtype=np.float32).reshape(-1, 2)
+    return audio, _pairs(err, "silence_start", "silence_end", len(audio) / RATE)
+
+
+def measured(store: ArtifactStore | None, film_dir: Path, black_s: float, frozen_s: float, silent_s: float,
+             silence_db: float) -> tuple[np.ndarray, dict[str, list[list[float]]]] | None:
+    """(sound, stretches) measured by segment, or None where the film is not the store's cut."""
+    segments = film_segments(film_dir, store) if store is not None else None
+    if not segments or store is None:
+        return None
+    audio, silent = audio_and_silences(film_dir / "movie.mp4", silent_s, silence_db)
+    found: dict[str, Any] = picture_stretches(store, segments, black_s, frozen_s)
+    return audio, {**found, "silent": silent}

@@ -1,0 +1,76 @@
+"""QA by segment: the film's black and frozen stretches are its segments', joined across
+cuts, each segment's kept in the store so a second look decodes nothing; a movie that is
+not the store's cut is measured whole."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from deepflix.film.local import make_film
+from deepflix.film.options import FilmOptions
+from deepflix.models import StoryRequest
+from deepflix.quality import by_segment, media
+from deepflix.quality.qa import run_qa
+from deepflix.storage.local import LocalStore
+from deepflix.video.probe import ffmpeg_exe
+
+
+def _clip(path: Path, parts: list[str]) -> Path:
+    """An H.264 clip of the lavfi sources in ``parts``, one after the other, 30 fps."""
+    args, n = [], len(parts)
+    for p in parts:
+        args += ["-f", "lavfi", "-i", p]
+    graph = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1[v]"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args, "-filter_complex", graph, "-map", "[v]",
+                    "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
+    return path
+
+
+def test_a_freeze_across_a_cut_is_one_stretch_and_each_segment_is_measured_once(tmp_path: Path) -> None:
+    moving, still = "testsrc2=size=160x90:rate=30:duration=1", "color=c=gray:size=160x90:rate=30:duration=1.2"
+    a = _clip(tmp_path / "a.mp4", [moving, still])  # 1.2 s still at its tail
+    b = _clip(tmp_path / "b.mp4", [still, moving])  # and 1.2 s at its head: 2.4 s frozen across the cut
+    store = LocalStore(tmp_path / "store")
+    segs = [("a" * 64, a, 2.2), ("b" * 64, b, 2.2)]
+    found = by_segment.picture_stretches(store, segs, black_s=1.0, frozen_s=2.0)
+    (start, end), = found["frozen"]
+    assert 0.9 < start < 1.1 and 3.3 < end < 3.5
+    assert found["black"] == []
+    # alone, neither segment's stillness is long enough
+    assert by_segment.picture_stretches(store, segs[:1], 1.0, 2.0)["frozen"] == []
+    # remembered: with the files gone, the same answer (nothing decoded)
+    a.unlink()
+    b.unlink()
+    assert by_segment.picture_stretches(store, segs, 1.0, 2.0) == found
+
+
+def test_join_keeps_stretches_apart_that_do_not_meet_at_the_cut() -> None:
+    joined = by_segment.join([(0.0, 2.0, [[0.5, 1.5]]), (2.0, 2.0, [[0.4, 1.9]])], 1.0)
+    assert joined == [[0.5, 1.5], [2.4, 3.9]]
+    assert by_segment.join([(0.0, 2.0, [[1.0, 2.0]]), (2.0, 2.0, [[0.0, 0.5]])], 1.4) == [[1.0, 2.5]]
+
+
+def test_a_made_film_reads_the_same_by_segment_as_whole_and_a_copy_is_measured_whole(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    res = make_film(StoryRequest(prompt="A lighthouse keeper finds a message in a bottle", num_scenes=2),
+                    opts=FilmOptions(resolution="360p"), out_dir=tmp_path / "film", store=store)
+    film = res.out_dir
+    segs = by_segment.film_segments(film, store)
+    assert segs is not None and [k for k, _, _ in segs] == json.loads((film / "film.json").read_text())[
+        "artifacts"]["segments"]
+    audio, found = by_segment.measured(store, film, 1.0, 2.0, 1.5, -50.0)  # type: ignore[misc]
+    whole = media.detect(film / "movie.mp4", 1.0, 2.0, 1.5, -50.0)
+    assert found == whole
+    assert np.array_equal(audio, media.decode_audio(film / "movie.mp4"))
+    by_seg = run_qa(film, hearing=False, store=store)
+    assert {c["name"]: c["value"] for c in by_seg["checks"]} == \
+        {c["name"]: c["value"] for c in run_qa(film, hearing=False)["checks"]}
+    # a movie that is not the store's file (copied, re-encoded) is not read by segment
+    copy = tmp_path / "copy"
+    shutil.copytree(film, copy)
+    assert by_segment.film_segments(copy, store) is None
