@@ -45,13 +45,15 @@ def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
     opts = FilmOptions.model_validate(job.options)
     providers = dict(opts.providers)
 
-    def load(stage: str) -> list[StageOutcome]:
-        return [stored_outcome(store, stage, k, providers.get(stage, "")) for k in job.keys.get(stage, [])]
+    def load(stage: str) -> list[StageOutcome | None]:  # None: a scene without a row of a stage some scenes have
+        return [stored_outcome(store, stage, k, providers.get(stage, "")) if k else None
+                for k in job.keys.get(stage, [])]
 
     story = Story.model_validate(job.story) if job.story is not None else None
     sreq = StoryRequest.model_validate(job.request["story"]) if job.stage == STORY else None
     return FilmParts(opts, providers, story=story, story_request=sreq, load=load,
-                     picture_references=supports_references(providers))
+                     picture_references=supports_references(providers),
+                     clip_references=supports_references(providers, "clip"))
 
 
 def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None) -> Done:
@@ -68,7 +70,7 @@ def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], Non
         done.story = oc.result.model_dump(mode="json")
     elif st.name == FINAL:
         keys: dict[str, list[str | None]] = {**job.keys, FINAL: [oc.key]}
-        done.result = film_record(plan, oc, parts.providers, keys)
+        done.result = film_record(plan, oc, parts.providers, keys, job.warnings)
         done.story = timed_story(parts.story, parts.slots).model_dump(mode="json")
     return done
 
