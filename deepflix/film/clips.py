@@ -31,7 +31,7 @@ jump jumps jumping jumped fall falls falling fell climb climbs climbing climbed 
 dance dances dancing danced swim swims swimming swam crash crashes crashing crashed explode explodes
 exploding exploded storm storms burst bursts bursting rush rushes rushing rushed flee flees fleeing fled
 leap leaps leaping leapt throw throws throwing threw spin spins spinning spun charge charges charging
-gallop gallops galloping sprint sprints sprinting dive dives diving dove chase wave waves crashing
+gallop gallops galloping sprint sprints sprinting dive dives diving dove wave waves
 escape escapes escaping escaped battle battles battling pursue pursues pursuing pursued strike strikes
 struck hurl hurls hurled sail sails sailing sailed drive drives driving drove ride rides riding rode
 """.split())
