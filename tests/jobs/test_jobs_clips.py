@@ -77,6 +77,23 @@ def test_clip_rows_and_the_fallback_in_the_job_system(clip_providers: Any, jobs_
     # the provider's progress (at most one event a second, and its end), for the scenes that made a clip
     assert {e.scene for e in progress} == {0, 2} and any(e.data["fraction"] == 1.0 for e in progress)
 
+    # the dry run of a render: the made clips are cached, the failed one is tried again, and the
+    # segments that take it (its own, and the one before for the transition) wait for it
+    from deepflix.jobs.review import dry_run
+    from deepflix.storage import open_store
+
+    prev: dict[str, dict[int, str]] = {}
+    for st in m.stages:
+        if st.artifact_key:
+            prev.setdefault(st.name, {})[st.scene or 0] = st.artifact_key
+    plan = dry_run(m.story, m.options, open_store(), {k: [d.get(i) for i in range(max(d) + 1)] for k, d in prev.items()})
+    rows = {(r["stage"], r["index"]): r for r in plan["rows"]}
+    assert [rows[("clip", i)]["remake"] for i in range(3)] == [False, True, False]
+    # (with no earlier clip to stand in for the new one, every segment is counted as waiting on it)
+    assert [rows[("segment", i)]["after"] for i in range(2)] == ["clip", "clip"]
+    assert rows[("picture", 1)]["remake"] is False and rows[("speech", 1)]["remake"] is False
+    assert plan["summary"].startswith("1 clip, ")
+
     strict = wait_movie(_submit(providers={**fakes.FAKES, "clip": "cliptest/odd-fails"}, clips="all", strict=True))
     assert strict.status == "failed" and "clip (scene 2) failed" in (strict.error or "")
 
