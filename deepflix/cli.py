@@ -76,6 +76,11 @@ class _Bars:
         if ev.status == "failed":
             self.p.update(task, status=f"failed · {ev.message}")
             return
+        if ev.status == "progress":  # a provider's own progress (a clip's sampling steps)
+            where = f"scene {ev.index + 1} " if ev.index is not None else ""
+            self.p.update(task, completed=self.counts[st][0] + max(0.0, min(1.0, ev.fraction)),
+                          status=f"{where}{ev.fraction:.0%}" + (f" · {ev.message[:60]}" if ev.message else ""))
+            return
         if ev.status == "start":
             self.p.update(task, total=ev.total, status="running")
             self.p.start_task(task)
@@ -131,6 +136,10 @@ def make(
     steps: Annotated[int, typer.Option(help="Sampling steps (image models; the seed's steps).")] = 20,
     sampler: Annotated[str, typer.Option(help="Sampler (image models; the seed's sampler).")] = "euler",
     cfg_scale: Annotated[float, typer.Option(help="Guidance scale (image models; the seed's cfg_scale).")] = 7.0,
+    clips: Annotated[str | None, typer.Option("--clips", help="Scenes made as generated motion (image-to-video): none, all, "
+                                              "or N (the N with the most action). Default: those the story marks motion: clip.")] = None,
+    clip_provider: Annotated[str | None, typer.Option(help="Clip (image-to-video) provider.")] = None,
+    strict_clips: Annotated[bool, typer.Option("--strict-clips", help="Fail the film when a clip fails (default: that scene is its still).")] = False,
     picture_option: Annotated[list[str] | None, typer.Option(
         "--picture-option", help="KEY=VALUE for the picture provider's options (repeatable), e.g. steps=4, "
         "workflow=my_api.json, checkpoint=x.safetensors, width=512, height=512, scheduler=karras, timeout_s=900.")] = None,
@@ -168,6 +177,7 @@ def make(
                                language=language)
     _choice("--aspect", aspect, ("16:9", "9:16", "1:1"))
     _choice("--resolution", resolution, ("360p", "480p", "720p", "1080p", "2160p"))
+    clip_choice = _clips(clips)
     portraits = _portraits(cast or [])
     if story is not None and portraits:  # names checked before any work when the story is known
         from .film.local import with_portraits
@@ -175,7 +185,8 @@ def make(
         story, portraits = with_portraits(story, portraits), {}  # type: ignore[arg-type]
     if out_dir is not None:
         check_out_dir(out_dir)
-    chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider), ("score", score_provider)) if v}
+    chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider),
+                                ("score", score_provider), ("clip", clip_provider)) if v}
     picture_options = _provider_options(picture_option or [])
     if picture_options:  # a bad option fails now, before any stage runs
         from .plugins import get_provider
@@ -193,6 +204,8 @@ def make(
         burn_subtitles=not no_burn,
         providers=chosen,
         provider_options={"picture": picture_options} if picture_options else {},
+        clips=clip_choice,
+        strict_clips=strict_clips,
     )
     if review:  # review before render: the story only, and the command that makes the rest
         if request is None:
@@ -228,14 +241,30 @@ def make(
 
     for spec in current():
         st = spec.name
+        if spec.when is not None and not (result.computed.get(st) or result.cached.get(st)
+                                       or any(w["stage"] == st for w in result.warnings)):
+            continue  # a stage only some scenes have (clips), which this film has none of
         table.add_row(spec.label.lower(), str(result.computed.get(st, 0)), str(result.cached.get(st, 0)), f"{result.stage_seconds.get(st, 0):.2f}")
     table.add_row("total", "", "", f"{total:.2f}")
     out.print(table)
     for label in ("movie", "srt", "vtt", "poster", "preview", "story", "manifest"):
         if label in result.files:
             out.print(f"{label:>8}: {result.files[label]}")
+    for w in result.warnings:  # rows the film went on without (a clip that failed is its still)
+        console.print(f"[yellow]warning[/yellow]: {w['message']}", soft_wrap=True, highlight=False, markup=True)
     out.print(f"edit {result.files['story']} and run `deepflix make --story {result.files['story']}` to remake only what changed")
     _write_qa(result.files["movie"].parent, opts.loudness_lufs)  # quality (issue 24): qa.json beside every film
+
+
+def _clips(value: str | None) -> str | int | None:
+    """--clips none|all|N."""
+    if value is None or value.strip().lower() in ("none", "all"):
+        return value.strip().lower() if value else None
+    from .models import MAX_SCENES
+
+    if value.strip().isdigit() and 1 <= int(value) <= MAX_SCENES:
+        return int(value)
+    raise InvalidInput(f"--clips takes none, all or a number of scenes (1 to {MAX_SCENES}); got {value!r}")
 
 
 def _provider_options(pairs: list[str]) -> dict[str, object]:

@@ -170,6 +170,9 @@ class Scene(SceneVisual):
     narration: str = Field("", max_length=4000)
     dialogue: list[DialogueLine] = Field(default_factory=list)
     music: MusicCue = Field(default_factory=MusicCue)
+    # "clip": the scene is generated motion (the clip stage) rather than a still with a camera move;
+    # left out of what the model writes when still, so a story's (and its requests') keys stay as they were
+    motion: Literal["still", "clip"] = Field("still", exclude_if=lambda v: v == "still")
 
     def visual(self) -> SceneVisual:
         return SceneVisual(**self.model_dump(include=set(SceneVisual.model_fields)))
@@ -396,6 +399,7 @@ class CutScene(_Model):
     picture: ArtifactRef
     layers: list[ArtifactRef] = Field(default_factory=list)
     clip: ArtifactRef | None = None
+    clip_extend: Literal["hold", "kenburns"] | None = Field(None, exclude_if=lambda v: v is None)  # past the clip's end
     start: float = Field(ge=0)
     duration: float = Field(gt=0)
     speech: ArtifactRef
@@ -462,6 +466,8 @@ class SegmentRequest(_Language):
     picture: ArtifactRef
     layers: list[ArtifactRef] = Field(default_factory=list)
     clip: ArtifactRef | None = None
+    # how the scene goes on past the clip's end (ClipResult.extend); None when there is no clip
+    clip_extend: Literal["hold", "kenburns"] | None = Field(None, exclude_if=lambda v: v is None)
     duration: float = Field(gt=0)
     camera_move: CameraMove = "push_in"
     subtitles: list[SubtitleCue] = Field(default_factory=list)  # relative to the segment

@@ -99,11 +99,20 @@ def get_provider_class(stage: str, name: str | None = None) -> type[Provider]:
     )
 
 
+def _uninstalled(stage: str, name: str | None) -> bool:
+    """A stage only some films use (``when``: the clip stage) with none named and its default not
+    installed: films that don't use it need none, so it is left out rather than an error."""
+    spec = current_plan()[stage]
+    return name is None and spec.when is not None and spec.default_provider not in providers(stage)
+
+
 def configured_provider(stage: str) -> str:
-    """The provider id a stage uses when a film names none: the settings', else the plan's default."""
+    """The provider id a stage uses when a film names none: the settings', else the plan's default
+    ("" for a stage only some films use, with no provider installed)."""
     from .core import config
 
-    return get_provider_class(stage, config.settings.provider_for(stage)).provider_id
+    name = config.settings.provider_for(stage)
+    return "" if _uninstalled(stage, name) else get_provider_class(stage, name).provider_id
 
 
 def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
@@ -118,15 +127,21 @@ def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
         name = chosen.get(spec.name) or s.provider_for(spec.name)
         if name is None and spec.follows and out.get(spec.follows) in providers(spec.name):
             name = out[spec.follows]  # the cast is drawn by the film's picture provider, when it can
+        if _uninstalled(spec.name, name):
+            continue  # a row of it, should a film have one, fails naming the setting (or falls back)
         out[spec.name] = get_provider_class(spec.name, name).provider_id
-    return {st: out[st] for st in stages()}
+    return {st: out[st] for st in stages() if st in out}
 
 
-def supports_references(providers_: dict[str, str], options: dict[str, Any] | None = None) -> bool:
-    """Whether a film's picture provider conditions its scenes on the cast's portraits: asked
-    of the provider made with the film's picture options, since it can depend on them
-    (diffusers/local does with an IP-Adapter set). Bad options fail here, before any work."""
-    return bool(getattr(get_provider("picture", providers_.get("picture"), options), "supports_references", False))
+def supports_references(providers_: dict[str, str], options: dict[str, Any] | None = None,
+                        stage: str = "picture") -> bool:
+    """Whether a film's picture (or clip) provider conditions its scenes on the cast's portraits:
+    asked of the provider made with the film's options for that stage, since it can depend on
+    them (diffusers/local does with an IP-Adapter set, comfyui/clip with its workflow). Bad
+    options fail here, before any work."""
+    if stage != "picture" and stage not in providers_:
+        return False
+    return bool(getattr(get_provider(stage, providers_.get(stage), options), "supports_references", False))
 
 
 def stage_options(stage: str, providers_: dict[str, str], options: dict[str, dict[str, Any]]) -> dict[str, Any] | None:

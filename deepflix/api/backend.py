@@ -164,6 +164,8 @@ def stage_progress(movie: dict[str, Any]) -> list[StageProgress]:
         statuses = [s["status"] for s in rows]
         done = statuses.count("succeeded")
         total = max(expected[name], len(rows))
+        if total == 0 and current()[name].when is not None:
+            continue  # a stage only some scenes have (clips), which this film has none of
         status = _stage_status(statuses)
         if movie["status"] == "cancelled" and status == "waiting":
             status = "cancelled"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,6 +46,11 @@ class MovieCreate(BaseModel):
         "cfg or cfg_scale, ...), only those the operator opens (DEEPFLIX_COMFYUI_API_OPTIONS); others are a 422 naming the key.")
     review: Literal["story", "pictures"] | None = Field(
         None, description="Stop after this stage (status awaiting_review) for edits; then POST .../render.")
+    clips: Literal["none", "all"] | Annotated[int, Field(ge=1, le=MAX_SCENES)] | None = Field(
+        None, description="Scenes made as generated motion (image-to-video): none, all, or N (the N with the most "
+        "action). Unset: none (a story you give keeps its own motion marks).")
+    strict: bool = Field(False, description="Fail the film when a clip fails (default: that scene is its still, "
+                         "with a warning in the result).")
     webhook_url: str | None = Field(
         None, max_length=2000, pattern=r"^https?://[^\s]+$",
         description="Called (POST, signed with HMAC-SHA256) when the film is done or has failed; public addresses only.")

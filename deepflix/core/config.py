@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     deepflix_picture_provider: str | None = None
     deepflix_speech_provider: str | None = None
     deepflix_score_provider: str | None = None
+    deepflix_clip_provider: str | None = None  # image-to-video, for the scenes made as clips
     deepflix_segment_provider: str | None = None
     deepflix_cut_provider: str | None = None
 

@@ -20,23 +20,26 @@ from ..core import config
 from ..errors import InvalidInput
 from ..models import ArtifactRef, Story, StoryRequest, slug
 from ..plugins import resolve_providers, stage_options, supports_references
-from ..quality.consistency import story_warnings
+from ..quality.consistency import story_findings
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore, open_store
+from .clips import check_clip_provider
+from .limits import StageTimeLimit, Watchdog
 from .manifest import export, film_record
 from .options import FilmOptions
-from .plan import FINAL, STORY, FilmParts, StageSpec, current
+from .plan import FINAL, STORY, FilmParts, StageSpec, current, film_story
 from .requests import timed_story
 
 
 @dataclass
 class StageEvent:
     stage: str  # a stage of the plan
-    status: str  # start | done | cached | failed
+    status: str  # start | done | cached | failed | progress | fallback (a row the film went on without)
     index: int | None = None  # scene (or character) index for per-scene stages
     total: int = 1
     seconds: float = 0.0
     message: str = ""
+    fraction: float = 0.0  # progress: the provider's share of this row done
 
 
 @dataclass
@@ -48,6 +51,7 @@ class FilmResult:
     cached: dict[str, int]
     computed: dict[str, int]
     keys: dict[str, Any] = field(default_factory=dict)  # the manifest's artifacts
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # rows the film went on without (failed clips)
 
 
 def check_out_dir(out: Path) -> Path:
@@ -152,14 +156,28 @@ def make_film(
 
     check_film_language(story.language if story else request.language if request else "en", providers,
                         writes_story=story is None, voices=story_voices(story))
+    check_clip_provider(opts, providers)
     parts = FilmParts(opts, providers, story=story, story_request=request,
-                      picture_references=supports_references(providers, opts.provider_options.get("picture")))
+                      picture_references=supports_references(providers, opts.provider_options.get("picture")),
+                      clip_references=supports_references(providers, opts.provider_options.get("clip"), stage="clip"))
     tally = _Tally()
     keys: dict[str, list[str | None]] = {}
+    warnings: list[dict[str, Any]] = []
+    watchdog = Watchdog()
 
     def run(st: StageSpec, i: int | None, req: Any) -> StageOutcome:
-        return run_stage(st.name, req, store=store, provider=providers[st.name], force=force, retries=retries,
-                         scene=i if st.per != "film" else None, options=stage_options(st.name, providers, opts.provider_options))
+        def progress(fraction: float, message: str = "") -> None:
+            emit(StageEvent(st.name, "progress", index=i, fraction=fraction, message=message))
+
+        def go() -> StageOutcome:
+            return run_stage(st.name, req, store=store, provider=providers.get(st.name), force=force, retries=retries,
+                             scene=i if st.per != "film" else None,
+                             options=stage_options(st.name, providers, opts.provider_options), progress=progress)
+
+        if not st.falls_back(opts):
+            return go()
+        with watchdog.limit((st.name, i), st.limit()):  # a row the film can do without gets a time limit here too
+            return go()
 
     # ---- the story first: how many rows every other stage has depends on it
     tally.start(STORY)
@@ -178,6 +196,7 @@ def make_film(
         tally.note(STORY, None)
     if portraits:
         parts.set_story(with_portraits(parts.story, portraits))
+    parts.set_story(film_story(parts.story, opts))  # the scenes chosen as clips marked on it
     story = parts.story
     out_dir = check_out_dir(out_dir or Path("films") / slug(story.title))
 
@@ -187,6 +206,7 @@ def make_film(
     lock = threading.Lock()
     with ThreadPoolExecutor(max_workers=s.deepflix_workers, thread_name_prefix="stage") as pool:
         running: dict[Future[StageOutcome], tuple[StageSpec, int]] = {}
+        left: dict[str, int] = {}  # rows of each started stage not finished yet
 
         def finish_stage(st: StageSpec) -> None:
             done.add(st.name)
@@ -200,22 +220,42 @@ def make_film(
                 for st in plan:
                     if st.name in done or st.name in outs or not set(st.needs) <= done:
                         continue
-                    n = st.count(story)
-                    outs[st.name] = [None] * n
+                    rows = st.indices(story)
+                    # by scene for a stage only some scenes have: None where a scene has no row
+                    outs[st.name] = [None] * (len(story.scenes) if st.when is not None else len(rows))
+                    left[st.name] = len(rows)
                     tally.start(st.name)
-                    emit(StageEvent(st.name, "start", total=n))
-                    for i in range(n):
+                    if rows or st.when is None:
+                        emit(StageEvent(st.name, "start", total=len(rows)))
+                    for i in rows:
                         running[pool.submit(run, st, i, st.build(parts, i))] = (st, i)
-                    if n == 0:
+                    if not rows:
                         finish_stage(st)
                         progressed = True
 
+        def row_done(st: StageSpec) -> None:
+            left[st.name] -= 1
+            if left[st.name] == 0:
+                finish_stage(st)
+
         submit_ready()
         while running:
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            limited = any(st.falls_back(opts) for st, _ in running.values())
+            due = watchdog.next_deadline()  # None until a limited row's thread has started: look again soon
+            finished, _ = wait(list(running), timeout=due if due is not None else 0.25 if limited else None,
+                               return_when=FIRST_COMPLETED)
+            watchdog.stop_overdue()
             for fut in finished:
                 st, i = running.pop(fut)
                 exc = fut.exception()
+                if exc is not None and st.falls_back(opts) and isinstance(exc, (Exception, StageTimeLimit)):
+                    why = (f"took longer than its time limit of {st.limit():.0f} s" if isinstance(exc, StageTimeLimit)
+                           else str(exc) or type(exc).__name__)
+                    message = f"scene {i + 1}: {st.label.lower()} failed ({why[:300]}); {st.fallback}"
+                    warnings.append({"stage": st.name, "scene": i, "message": message})
+                    emit(StageEvent(st.name, "fallback", index=i, total=left[st.name], message=message[:200]))
+                    row_done(st)
+                    continue
                 if exc is not None:  # what finished is in the store already: a rerun resumes from it
                     for other in running:
                         other.cancel()
@@ -225,22 +265,21 @@ def make_film(
                 with lock:
                     outs[st.name][i] = oc
                     tally.note(st.name, oc)
-                n = len(outs[st.name])
                 emit(StageEvent(st.name, "cached" if oc.cached else "done", index=i if st.per != "film" else None,
-                                total=n, seconds=oc.seconds))
-                if all(o is not None for o in outs[st.name]):
-                    finish_stage(st)
+                                total=len(outs[st.name]), seconds=oc.seconds))
+                row_done(st)
             submit_ready()
 
     final = parts.outcome(FINAL)
     story_out = timed_story(story, parts.slots)
-    record = film_record(plan, final, providers, keys, warnings=story_warnings(story_out))
+    warnings.sort(key=lambda w: (plan.names.index(w["stage"]), w["scene"]))
+    record = film_record(plan, final, providers, keys, story_findings(story_out) + warnings)
     extra = {"stage_seconds": {k: round(v, 3) for k, v in tally.seconds.items()},
              # per stage: how many results were made and how many came from the cache
              "stages": {"made": tally.computed, "cached": tally.cached}}
     files = export(store, record, story_out, out_dir, extra)
     return FilmResult(story=story_out, out_dir=out_dir, files=files, stage_seconds=tally.seconds,
-                      cached=tally.cached, computed=tally.computed, keys=record["artifacts"])
+                      cached=tally.cached, computed=tally.computed, keys=record["artifacts"], warnings=warnings)
 
 
 def make_story(request: StoryRequest, *, opts: FilmOptions | None = None, out_dir: Path | None = None,
@@ -253,7 +292,7 @@ def make_story(request: StoryRequest, *, opts: FilmOptions | None = None, out_di
     parts = FilmParts(opts, providers, story_request=request)
     oc = run_stage(STORY, plan[STORY].build(parts, 0), store=store or open_store(), provider=providers[STORY],
                    force=force, retries=config.settings.deepflix_retries)
-    story: Story = oc.result
+    story: Story = film_story(oc.result, opts)  # the scenes chosen as clips, marked for the reader
     out = check_out_dir(out_dir or Path("films") / slug(story.title))
     (out / "story.json").write_text(story.model_dump_json(indent=2))
     return out / "story.json"

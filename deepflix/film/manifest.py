@@ -26,20 +26,27 @@ def artifacts(plan: Plan, keys: dict[str, list[str | None]]) -> dict[str, Any]:
     """Every stage's keys under its manifest name: a list per scene or character, one key per film."""
     out: dict[str, Any] = {}
     for st in plan:
-        found = keys.get(st.name, [])
-        out[st.artifact] = (found[0] if found else None) if st.per == "film" else list(found)
+        found = list(keys.get(st.name, []))
+        while st.per != "film" and found and found[-1] is None:  # by scene: None where a scene has none
+            found.pop()
+        out[st.artifact] = (found[0] if found else None) if st.per == "film" else found
     return out
 
 
 def film_record(plan: Plan, final: Any, providers: dict[str, str], keys: dict[str, list[str | None]],
-                warnings: list[str] | None = None) -> dict[str, Any]:
-    """``warnings``: the story checker's findings (quality.consistency.story_warnings), which the
-    callers compute: this layer sits below the checker."""
+                warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``warnings``: what a viewer should know the film lacks or gets wrong, each
+    ``{"stage", "scene", "message"}``: the story checker's findings (quality.consistency,
+    which the callers run: this layer sits below it) and the rows a film went on without
+    (a clip that failed is its still). Only written when there are some."""
     res: CutResult = final.result
     files = {label: {"key": final.key, "name": getattr(res, field)}
              for label, field, _ in FILM_FILES if getattr(res, field)}
-    return {"files": files, "duration": res.duration, "width": res.width, "height": res.height,
-            "providers": providers, "artifacts": artifacts(plan, keys), "warnings": list(warnings or [])}
+    record = {"files": files, "duration": res.duration, "width": res.width, "height": res.height,
+              "providers": providers, "artifacts": artifacts(plan, keys)}
+    if warnings:
+        record["warnings"] = warnings
+    return record
 
 
 def _place(src: Path, dest: Path) -> None:

@@ -11,10 +11,19 @@ with ``PLAN.extended(...)``.
     story ─┬─► speech ×scene ──────────────┬─► score ─────────────┐
            │                               │                      ├─► cut
            └─► cast ×character ─► picture ×scene ─► segment ×scene ┘
+                                        └─► clip ×(scenes marked motion: clip) ─┘
+
+A per-scene stage may apply to some scenes only (``when``: the clip stage, for
+the scenes whose ``motion`` is ``clip``); both runners make rows only for those,
+and its outcomes are by scene, None where a scene has none. A stage may also be
+allowed to fail (``may_fail``): a row that fails for good (after its retries, or
+past its time limit) is then left out with a warning in the film's manifest, and
+the stages that need it do without it (a scene without its clip is its still).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..models import (
+    ClipResult,
     CutResult,
     PictureResult,
     PortraitResult,
@@ -32,6 +42,7 @@ from ..models import (
     Story,
     StoryRequest,
 )
+from .clips import clip_request, has_clip, with_clips
 from .options import FilmOptions
 from .requests import (
     Layout,
@@ -70,11 +81,12 @@ class FilmParts:
         story_request: StoryRequest | None = None,
         load: Callable[[str], list[Any]] | None = None,
         picture_references: bool = False,
+        clip_references: bool = False,
     ) -> None:
         self.opts, self.providers = opts, providers
-        # whether the film's picture provider conditions scenes on the cast's portraits
+        # whether the film's picture (clip) provider conditions scenes on the cast's portraits
         # (the runners ask the provider: this layer knows no providers)
-        self.picture_references = picture_references
+        self.picture_references, self.clip_references = picture_references, clip_references
         self._story, self.story_request = story, story_request
         self._load = load or (lambda stage: [])
         self._outcomes: dict[str, list[Any]] = {}
@@ -113,6 +125,11 @@ class FilmParts:
             raise PlanError(f"expected {n} {stage} results (one per scene), found {len(found)}")
         return found
 
+    def scene_outcome(self, stage: str, i: int) -> Any:
+        """Scene i's outcome of a stage only some scenes have (``when``), or None."""
+        found = self.outcomes(stage)
+        return found[i] if i < len(found) else None
+
     @property
     def speech(self) -> list[SpeechResult]:
         return [oc.result for oc in self.scene_outcomes("speech")]
@@ -127,13 +144,14 @@ class FilmParts:
     def layout(self) -> Layout:
         if self._layout is None:
             cues = subtitle_cues(self.story, self.slots, self.speech, self.opts.fps)
+            clips = [self.scene_outcome("clip", i) for i in range(len(self.story.scenes))]
             self._layout = layout(self.story, self.slots, self.scene_outcomes("picture"),
-                                  self.scene_outcomes("speech"), cues, self.opts, self.providers)
+                                  self.scene_outcomes("speech"), cues, self.opts, self.providers, clips)
         return self._layout
 
-    def references(self, i: int) -> list[Any]:
+    def references(self, i: int, stage: str = "picture") -> list[Any]:
         """Scene i's references: the portraits of the characters in it, in their order."""
-        if not self.picture_references:
+        if not (self.clip_references if stage == "clip" else self.picture_references):
             return []
         cast = self.outcomes("cast")
         index = {c.id: n for n, c in enumerate(self.story.characters)}
@@ -161,14 +179,32 @@ class StageSpec:
     artifact: str  # its keys' name in a film's manifest
     time_limit: float = 600.0  # s; DEEPFLIX_TIME_LIMIT_<NAME> overrides it
     follows: str | None = None  # its provider defaults to the one chosen for that stage, when it has one
+    when: Callable[[Story, int], bool] | None = None  # per scene: the scenes that have a row (None: all)
+    may_fail: Callable[[FilmOptions], bool] | None = None  # a failed row is a warning, for these films
+    fallback: str = ""  # what the film shows instead of a failed row, for the warning
+
+    def indices(self, story: Story | None, n_scenes: int = 1) -> list[int]:
+        """The indices of this stage's rows (scenes, characters; [0] for a film's one)."""
+        if self.per == "film":
+            return [0]
+        if self.per == "character":
+            return list(range(len(story.characters))) if story is not None else []
+        if self.when is None:
+            return list(range(len(story.scenes) if story is not None else n_scenes))
+        return [i for i in range(len(story.scenes)) if self.when(story, i)] if story is not None else []
 
     def count(self, story: Story | None, n_scenes: int = 1) -> int:
         """How many rows of this stage a film has."""
-        if self.per == "film":
-            return 1
-        if self.per == "scene":
-            return len(story.scenes) if story is not None else n_scenes
-        return len(story.characters) if story is not None else 0
+        return len(self.indices(story, n_scenes))
+
+    def falls_back(self, opts: FilmOptions) -> bool:
+        """Whether a row of this stage that fails for good leaves the film going (with a warning)."""
+        return self.may_fail is not None and self.may_fail(opts)
+
+    def limit(self) -> float:
+        """s one attempt may run: DEEPFLIX_TIME_LIMIT_<NAME>, else the plan's."""
+        value = os.environ.get(f"DEEPFLIX_TIME_LIMIT_{self.name.upper()}")
+        return float(value) if value else self.time_limit
 
 
 def _cut(parts: FilmParts, i: int) -> BaseModel:
@@ -184,11 +220,24 @@ def _story_request(parts: FilmParts, i: int) -> BaseModel:
 
 
 STORY, FINAL = "story", "cut"
+CLIP_DEFAULT = "comfyui/clip"  # the ComfyUI image-to-video provider (Wan 2.2, LTX-Video workflows)
 
 def _picture(parts: FilmParts, i: int) -> BaseModel:
     req = picture_request(parts.story, i, parts.opts)
     refs = parts.references(i)
     return req.model_copy(update={"references": refs}) if refs else req
+
+
+def _clip(parts: FilmParts, i: int) -> BaseModel:
+    return clip_request(parts.story, i, parts.opts, parts.slots[i].duration, parts.outcomes("picture")[i],
+                        parts.references(i, "clip"))
+
+
+def film_story(story: Story, opts: FilmOptions) -> Story:
+    """The story as this film makes it, when it is first known: the film's options that
+    choose per scene (the scenes made as clips) marked on it. Both runners call it once;
+    a later render of an edited story keeps the marks it has."""
+    return with_clips(story, opts)
 
 
 STAGES: tuple[StageSpec, ...] = (
@@ -202,9 +251,13 @@ STAGES: tuple[StageSpec, ...] = (
               "piper/joe", "Voices", "speech"),
     StageSpec("picture", "scene", ("cast",), "gpu", PictureResult, _picture,
               "builtin/illustrator", "Pictures", "pictures", time_limit=900.0),
+    # generated motion for the scenes marked motion: clip (film/clips.py); a clip that fails is the still
+    StageSpec("clip", "scene", ("cast", "picture", "speech"), "gpu", ClipResult, _clip, CLIP_DEFAULT,
+              "Motion clips", "clips", time_limit=1800.0, when=has_clip, may_fail=lambda o: not o.strict_clips,
+              fallback="the scene is its still picture with its camera move"),
     StageSpec("score", "film", ("speech",), "cpu", ScoreResult, lambda p, i: score_request(p.story, p.slots),
               "builtin/composer", "Music", "score"),
-    StageSpec("segment", "scene", ("picture", "speech"), "cpu", SegmentResult, lambda p, i: p.segment_request(i),
+    StageSpec("segment", "scene", ("picture", "speech", "clip"), "cpu", SegmentResult, lambda p, i: p.segment_request(i),
               "builtin/ffmpeg-segment", "Scene encode", "segments", time_limit=1200.0),
     StageSpec("cut", "film", ("score", "segment"), "cpu", CutResult, _cut, "builtin/ffmpeg", "Final cut", "cut",
               time_limit=1800.0),

@@ -182,6 +182,11 @@ def _pick(options: tuple[str, ...], *salt: Any) -> str:
     return options[h % len(options)]
 
 
+def scene_move(story: Story, i: int) -> CameraMove:
+    """Scene i's camera move: the story's, else one picked for its shot (stable for the seed)."""
+    return story.scenes[i].camera_move or _pick(_MOVES[story.scenes[i].shot], story.seed, i, "move")  # type: ignore[return-value]
+
+
 def credits(story: Story, providers: dict[str, str]) -> list[str]:
     from ..languages import labels  # our words, in the film's language
 
@@ -223,19 +228,24 @@ def layout(
     subtitles: list[SubtitleCue],
     opts: FilmOptions,
     providers: dict[str, str],
+    clips: list[Any] | None = None,
 ) -> Layout:
+    """``clips``: the clip stage's outcomes by scene (None where a scene has no clip)."""
     scenes = []
     n = len(story.scenes)
     for i, (s, slot, pic, sp) in enumerate(zip(story.scenes, slots, pictures, speech)):
         pres: PictureResult = pic.result
-        move: CameraMove = s.camera_move or _pick(_MOVES[s.shot], story.seed, i, "move")  # type: ignore[assignment]
+        move = scene_move(story, i)
+        made = (clips or [])[i] if i < len(clips or []) else None
+        clip = made.ref(made.result.video) if made else pic.ref(pres.clip) if pres.clip else None
         trans: Transition = s.transition or (  # type: ignore[assignment]
             "fade_black" if i == n - 1 else _pick(_TRANSITIONS, story.seed, i, "transition"))
         scenes.append(
             CutScene(
                 picture=pic.ref(pres.image),
                 layers=[pic.ref(name) for name in pres.layers],
-                clip=pic.ref(pres.clip) if pres.clip else None,
+                clip=clip,
+                clip_extend=(made.result.extend if made else "hold") if clip else None,
                 start=slot.start,
                 duration=slot.duration,
                 speech=sp.ref(sp.result.audio),
@@ -284,6 +294,7 @@ def segment_requests(lay: Layout | CutRequest, opts: FilmOptions | None = None) 
                 picture=sc.picture,
                 layers=sc.layers,
                 clip=sc.clip,
+                clip_extend=sc.clip_extend,
                 duration=sc.duration,
                 camera_move=sc.camera_move,
                 subtitles=cues,

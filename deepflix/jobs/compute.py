@@ -19,7 +19,7 @@ from ..film.plan import FINAL, STORY, FilmParts, current
 from ..film.requests import timed_story
 from ..models import Story, StoryRequest
 from ..plugins import supports_references
-from ..quality.consistency import story_warnings
+from ..quality.consistency import story_findings
 from ..runner import StageOutcome
 from ..storage import ArtifactStore
 from .state import Done, Job
@@ -47,13 +47,15 @@ def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
     opts = FilmOptions.model_validate(job.options)
     providers = dict(opts.providers)
 
-    def load(stage: str) -> list[StageOutcome]:
-        return [stored_outcome(store, stage, k, providers.get(stage, "")) for k in job.keys.get(stage, [])]
+    def load(stage: str) -> list[StageOutcome | None]:  # None: a scene without a row of a stage some scenes have
+        return [stored_outcome(store, stage, k, providers.get(stage, "")) if k else None
+                for k in job.keys.get(stage, [])]
 
     story = Story.model_validate(job.story) if job.story is not None else None
     sreq = StoryRequest.model_validate(job.request["story"]) if job.stage == STORY else None
     return FilmParts(opts, providers, story=story, story_request=sreq, load=load,
-                     picture_references=supports_references(providers, opts.provider_options.get("picture")))
+                     picture_references=supports_references(providers, opts.provider_options.get("picture")),
+                     clip_references=supports_references(providers, opts.provider_options.get("clip"), stage="clip"))
 
 
 def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None) -> Done:
@@ -71,7 +73,7 @@ def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], Non
     elif st.name == FINAL:
         keys: dict[str, list[str | None]] = {**job.keys, FINAL: [oc.key]}
         timed = timed_story(parts.story, parts.slots)
-        done.result = film_record(plan, oc, parts.providers, keys, warnings=story_warnings(timed))
+        done.result = film_record(plan, oc, parts.providers, keys, story_findings(timed) + list(job.warnings))
         done.story = timed.model_dump(mode="json")
         done.result["qa"] = film_qa(store, oc, timed, parts.opts.loudness_lufs)
     return done

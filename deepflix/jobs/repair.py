@@ -58,7 +58,7 @@ def run_repairing(job: Job, store: ArtifactStore, progress: Callable[[float, str
         try:
             parts = film_parts(job, store)  # afresh each try: a remade input is loaded again
             req = current()[job.stage].build(parts, job.scene or 0)
-            return run_stage(job.stage, req, store=store, provider=parts.providers[job.stage],
+            return run_stage(job.stage, req, store=store, provider=parts.providers.get(job.stage),
                              retries=config.settings.deepflix_retries, scene=job.scene, progress=progress,
                              options=stage_options(job.stage, parts.providers, parts.opts.provider_options))
         except Exception as exc:

@@ -143,7 +143,7 @@ def render(session: Session, owner: str, movie_id: str) -> Movie:
 
 # --------------------------------------------------------------------------- the dry run
 
-NOUNS = {"cast": ("portrait", "portraits"), "speech": ("voice", "voices"), "picture": ("picture", "pictures"),
+NOUNS = {"cast": ("portrait", "portraits"), "speech": ("voice", "voices"), "picture": ("picture", "pictures"), "clip": ("clip", "clips"),
          "segment": ("scene encode", "scene encodes")}
 
 
@@ -173,8 +173,8 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
     opts = FilmOptions.model_validate(options)
     parsed = Story.model_validate(story)
     providers = dict(opts.providers)
-    outs: dict[str, list[StageOutcome | None]] = {}  # known outcomes (None: remade, unknown)
-    stale: dict[str, list[StageOutcome | None]] = {}  # the previous outcomes of those rows
+    outs: dict[str, dict[int, StageOutcome | None]] = {}  # known outcomes by index (None: remade, unknown)
+    stale: dict[str, dict[int, StageOutcome | None]] = {}  # the previous outcomes of those rows
     roots: dict[str, str] = {}  # stage with unknown rows -> the remade stage they come from
 
     def old(name: str, i: int) -> StageOutcome | None:
@@ -187,8 +187,13 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
 
     def parts(variant: int) -> FilmParts:
         def load(name: str) -> list[Any]:
-            got = []
-            for i, oc in enumerate(outs.get(name, [])):  # (the story is in parsed, not a row)
+            got: list[Any] = []
+            row = outs.get(name, {})
+            for i in range(max(row, default=-1) + 1):  # (the story is in parsed, not a row)
+                if i not in row:  # a scene without a row of a stage some scenes have
+                    got.append(None)
+                    continue
+                oc = row[i]
                 if oc is None:
                     base = stale[name][i]
                     if base is None:
@@ -204,13 +209,15 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
     for st in plan:
         if st.name == STORY:
             continue  # the story is the edit itself: never remade by a render
-        n, per = st.count(parsed), st.per != "film"
+        per, indices = st.per != "film", st.indices(parsed)
+        if not indices:
+            continue  # no rows (no clips): nothing to remake, and maybe no provider installed
         prov = get_provider(st.name, providers.get(st.name), stage_options(st.name, providers, opts.provider_options))  # as the workers do
         # builders read more than their direct needs (the cut reads the layout): any unknown row may matter
         waits = [roots[d] for d in st.needs if d in roots] or list(roots.values())
         variants = [parts(0), parts(1)] if roots else [parts(0)]
-        outs[st.name], stale[st.name] = [], []
-        for i in range(n):
+        outs[st.name], stale[st.name] = {}, {}
+        for i in indices:
             row = {"stage": st.name, "index": i if per else None, "remake": True, "after": None, "key": None}
             oc = None
             try:
@@ -227,8 +234,8 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
             else:
                 row["after"] = waits[0]
             rows.append(row)
-            outs[st.name].append(oc)
-            stale[st.name].append(None if oc else old(st.name, i))
+            outs[st.name][i] = oc
+            stale[st.name][i] = None if oc else old(st.name, i)
             if oc is None:
                 roots.setdefault(st.name, str(row["after"] or st.name))
     return {"rows": rows, "summary": summary(rows)}

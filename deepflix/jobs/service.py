@@ -78,13 +78,17 @@ def submit_movie(
     max_resolution: str | None = None,
     review: str | None = None,
     provider_options: dict[str, dict[str, Any]] | None = None,
+    clips: str | int | None = None,
+    strict: bool = False,
 ) -> Movie:
     """Queue a film. The fields are the seed's POST /api/movies body plus the look
     (aspect, resolution) and a priority tier; ``story`` skips the story stage
     (a story a person wrote or edited). ``max_scenes`` / ``max_resolution`` are
     the caller's caps (the gateway passes the key's quota); ``review`` ("story" or
     "pictures") stops the film after that stage (jobs/review.py); ``provider_options``
-    (stage -> that provider's Options) go to its provider on every worker. Raises InvalidInput."""
+    (stage -> that provider's Options) go to its provider on every worker; ``clips`` (none, all, N)
+    the scenes made as clips, ``strict`` fails the film when one fails (else that scene is its still).
+    Raises InvalidInput."""
     if not owner or len(owner) > 128:
         raise InvalidInput("owner must be 1-128 characters")
     if priority not in PRIORITIES:
@@ -102,8 +106,8 @@ def submit_movie(
         params = GenerationParams.model_validate({"seed": seed, "sampler": sampler, "steps": steps, "cfg_scale": cfg_scale})
         opts = FilmOptions.model_validate({"aspect": aspect, "resolution": resolution, "params": params,
                                            "loudness_lufs": config.settings.deepflix_loudness_lufs,
-                                           "providers": resolve_providers(providers),
-                                           "provider_options": provider_options or {}})
+                                           "providers": resolve_providers(providers), "clips": clips,
+                                           "strict_clips": strict, "provider_options": provider_options or {}})
         story_obj = Story.model_validate(story) if isinstance(story, dict) else story
     except ValidationError as exc:
         raise InvalidInput(_first_error(exc)) from exc
@@ -111,6 +115,9 @@ def submit_movie(
 
     check_film_language(story_obj.language if story_obj else sreq.language, dict(opts.providers),
                         writes_story=story_obj is None, voices=story_voices(story_obj))
+    from ..film.clips import check_clip_provider
+
+    check_clip_provider(opts, dict(opts.providers))
     n = len(story_obj.scenes) if story_obj else num_sequences
     if max_scenes is not None and n > max_scenes:
         raise InvalidInput(f"{n} scenes is above your limit of {max_scenes}")

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, aliased
 
 from ..db.base import utcnow
 from ..db.models import ACTIVE_STAGE, OPEN_STAGE, Movie, Stage
-from ..film.plan import FINAL, STORY, current
+from ..film.options import FilmOptions
+from ..film.plan import FINAL, STORY, current, film_story
 from ..models import Story
 from .broker import queue_for
 from .dispatch import add_event, dispatch, lock_movie, send_after_commit
@@ -39,6 +40,7 @@ class Job:
     options: dict[str, Any]
     story: dict[str, Any] | None
     keys: dict[str, list[str | None]] = field(default_factory=dict)  # finished stages' keys, by scene
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # the rows the film goes on without
 
 
 @dataclass
@@ -67,13 +69,20 @@ def create_movie(session: Session, movie: Movie, story: dict[str, Any] | None = 
         st = new_stage(movie, STORY, None, "succeeded")
         st.cached, st.provider, st.finished_at = True, "story file", utcnow()
         session.add(st)
-        _story_done(session, movie, story)
+        _story_done(session, movie, _film_story(movie, story))
         session.flush()
         advance(session, movie)  # a stage that needs one with no rows (a story without characters) is ready now
     session.flush()
     pause_for_review(session, movie)
     dispatch(session, movie.owner)  # only this owner's stages became ready
     return movie
+
+
+def _film_story(movie: Movie, story: dict[str, Any]) -> dict[str, Any]:
+    """The story as the film makes it (the scenes chosen as clips marked), once, when it is first known."""
+    parsed = Story.model_validate(story)
+    made = film_story(parsed, FilmOptions.model_validate(movie.options))
+    return story if made is parsed else made.model_dump(mode="json")
 
 
 def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
@@ -89,8 +98,7 @@ def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
         if st.name == STORY:
             continue
         status = "ready" if plan.starts_ready(st.name) and st.name not in held else "waiting"
-        count = st.count(parsed)
-        rows += [new_stage(movie, st.name, i if st.per != "film" else None, status) for i in range(count)]
+        rows += [new_stage(movie, st.name, i if st.per != "film" else None, status) for i in st.indices(parsed)]
     session.add_all(rows)
     session.flush()
     add_event(session, movie.id, "story", stage="story", message=movie.title or "", data={"scenes": n})
@@ -103,13 +111,19 @@ def _webhook(session: Session, movie: Movie) -> None:
         send_after_commit(session, message(movie.id))
 
 
-def _keys(session: Session, movie_id: str) -> dict[str, list[str | None]]:
+def _keys(session: Session, movie_id: str) -> tuple[dict[str, list[str | None]], list[dict[str, Any]]]:
+    """Finished rows' keys by stage, in index order (None where a scene has no row, or its row was
+    left out), and the warnings of the rows left out (succeeded without an artifact: see fall_back)."""
     out: dict[str, dict[int, str | None]] = {}
-    for name, scene, key in session.execute(
-        select(Stage.name, Stage.scene, Stage.artifact_key).where(Stage.movie_id == movie_id, Stage.status == "succeeded")
+    warnings = []
+    for name, scene, key, error in session.execute(
+        select(Stage.name, Stage.scene, Stage.artifact_key, Stage.error)
+        .where(Stage.movie_id == movie_id, Stage.status == "succeeded").order_by(Stage.name, Stage.scene)
     ):
         out.setdefault(name, {})[scene if scene is not None else 0] = key
-    return {name: [d[i] for i in sorted(d)] for name, d in out.items()}
+        if key is None and error:
+            warnings.append({"stage": name, "scene": scene, "message": error})
+    return {name: [d.get(i) for i in range(max(d) + 1)] for name, d in out.items()}, warnings
 
 
 def claim(session: Session, movie_id: str, stage_id: int, worker: str, max_attempts: int) -> Job | None:
@@ -138,9 +152,10 @@ def claim(session: Session, movie_id: str, stage_id: int, worker: str, max_attem
     movie.started_at = movie.started_at or now
     add_event(session, movie_id, "stage_started", stage=st.name, scene=st.scene,
               data={"attempt": st.attempts, "worker": worker})
+    keys, warnings = _keys(session, movie_id)
     return Job(movie_id=movie_id, stage_id=stage_id, stage=st.name, scene=st.scene, attempts=st.attempts,
                priority=movie.priority, request=dict(movie.request), options=dict(movie.options),
-               story=movie.story, keys=_keys(session, movie_id))
+               story=movie.story, keys=keys, warnings=warnings)
 
 
 def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
@@ -164,7 +179,7 @@ def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
               data={"seconds": round(done.seconds, 3), "cached": done.cached, "key": done.key})
     if st.name == STORY:
         assert done.story is not None
-        _story_done(session, movie, done.story)
+        _story_done(session, movie, _film_story(movie, done.story))
     elif st.name == FINAL:
         movie.story = done.story or movie.story
         movie.result = done.result
@@ -222,6 +237,10 @@ def fail_stage(session: Session, movie_id: str, stage_id: int, error: str, *, lo
     movie = locked or lock_movie(session, movie_id)
     if movie is None:
         return False
+    row = session.get(Stage, stage_id)
+    if row is not None and row.name in current() and row.scene is not None \
+            and current()[row.name].falls_back(FilmOptions.model_validate(movie.options)):
+        return fall_back(session, movie, row, error)
     now = utcnow()
     res = session.execute(
         update(Stage)
@@ -242,6 +261,25 @@ def fail_stage(session: Session, movie_id: str, stage_id: int, error: str, *, lo
     add_event(session, movie_id, "stage_failed", stage=st.name, scene=st.scene, message=error[:2000])
     add_event(session, movie_id, "movie_failed", message=movie.error)
     _webhook(session, movie)
+    return True
+
+
+def fall_back(session: Session, movie: Movie, row: Stage, error: str) -> bool:
+    """A row the plan lets fail (a clip): it ends succeeded with no artifact and a warning
+    (its ``error``), and the film goes on without it: the stages that need it do without."""
+    spec = current()[row.name]
+    message = f"scene {row.scene + 1 if row.scene is not None else 1}: {spec.label.lower()} failed ({error[:300]}); " \
+              f"{spec.fallback}"
+    res = session.execute(
+        update(Stage).where(Stage.id == row.id, Stage.status.in_(("queued", "running")))
+        .values(status="succeeded", artifact_key=None, cached=False, error=message[:4000], finished_at=utcnow())
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    add_event(session, movie.id, "stage_fallback", stage=row.name, scene=row.scene, message=message[:2000])
+    advance(session, movie)
+    pause_for_review(session, movie)
+    dispatch(session)
     return True
 
 

@@ -7,6 +7,8 @@ and ``wardrobe`` (clothing words against what the illustrator draws)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..models import Story
 from .findings import Finding
 from .people import (
@@ -29,3 +31,9 @@ def story_warnings(story: Story) -> list[str]:
     """The findings as a film's ``warnings`` (film.json, the job's result, qa.json): what an LLM's
     repair round left, or anything a planner story still has."""
     return [str(f) for f in check_story(story)]
+
+
+def story_findings(story: Story) -> list[dict[str, Any]]:
+    """The findings as film.json's ``warnings`` rows: ``{"stage": "story", "scene", "message"}``
+    (``scene`` 0-based like the other stages' rows; None for the cast)."""
+    return [{"stage": "story", "scene": f.scene - 1 if f.scene else None, "message": str(f)} for f in check_story(story)]

@@ -1,10 +1,12 @@
 """Video clips (from an image-to-video provider) as a stream of canvases.
 
-ffmpeg decodes the clip once, scaled to cover the scene's canvas, resampled to
-the film's frame rate, converted with the BT.709 matrix to yuv420p, and pipes
-raw frames; we read one frame at a time (memory stays one frame whatever the
-clip's length). When the clip is shorter than its scene, its last frame holds
-while the camera keeps moving.
+ffmpeg decodes the clip once, scaled to cover the frame (cropped to its
+aspect), resampled to the film's frame rate (a 16 or 24 fps model's clip is
+played at the film's 30, frames repeated or dropped on the film's clock),
+converted with the BT.709 matrix to yuv420p, and pipes raw frames; we read one
+frame at a time (memory stays one frame whatever the clip's length). Past the
+clip's end ``frame`` gives its last frame; ``last`` says which that is, once
+the end was reached (render.Shot holds it or moves over it).
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ class ClipReader:
         return Planes(buf[:n].reshape(self.height, self.width),
                       buf[n : n + n // 4].reshape(self.height // 2, self.width // 2),
                       buf[n + n // 4 :].reshape(self.height // 2, self.width // 2))
+
+    @property
+    def last(self) -> int | None:
+        """The index of the clip's last frame, once reading reached its end (else None)."""
+        return self._index if self._ended else None
 
     def frame(self, k: int) -> Planes:
         """Frame k of the clip at the film's rate (frames only go forward); the last one past its end."""

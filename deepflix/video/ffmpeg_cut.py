@@ -71,7 +71,7 @@ def film_plans(req: CutRequest, ctx: StageContext) -> list[SegmentPlan]:
     edges = frame_edges(req)
     specs = [
         ShotSpec(picture=ctx.path(sc.picture), layers=tuple(ctx.path(r) for r in sc.layers),
-                 clip=ctx.path(sc.clip) if sc.clip else None, move=sc.camera_move)
+                 clip=ctx.path(sc.clip) if sc.clip else None, move=sc.camera_move, clip_extend=sc.clip_extend or "hold")
         for sc in req.scenes
     ]
     plans = []

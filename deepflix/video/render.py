@@ -28,6 +28,7 @@ from .clips import ClipReader
 from .motion import STEADY_MOVES, Camera, canvas_size, move_amount, zoom_margin
 from .planes import (
     Frame,
+    Planes,
     bgr_to_planes,
     cover,
     fade_to,
@@ -47,6 +48,7 @@ class ShotSpec:
     layers: tuple[Path, ...] = ()
     clip: Path | None = None
     move: str = "push_in"
+    clip_extend: str = "hold"  # past the clip's end: hold its last frame, or push in on it ("kenburns")
 
 
 @dataclass
@@ -131,18 +133,25 @@ def new_frame(width: int, height: int) -> Frame:
 
 
 class Shot:
-    """A scene's picture, ready to be filmed."""
+    """A scene's picture, ready to be filmed.
+
+    A scene with a clip plays the clip in place of the camera move: its frames fill the
+    frame as they are (the motion is the clip's own). Past the clip's end the scene holds
+    its last frame (``hold``) or, with ``kenburns``, pushes in slowly on it from the whole
+    frame (a push-in starts at the whole picture, so there is no jump) until the scene ends."""
 
     def __init__(self, spec: ShotSpec, width: int, height: int, fps: int) -> None:
         self.spec, self.width, self.height, self.fps = spec, width, height, fps
-        cw, ch = canvas_size(width, height, zoom_margin(spec.move))
-        self.camera = Camera(spec.move, move_amount(4.0), width, height, cw, ch)
+        move = "static" if spec.clip is not None else spec.move
+        cw, ch = canvas_size(width, height, zoom_margin(move))
+        self.camera = Camera(move, move_amount(4.0), width, height, cw, ch)
         self.frames = 1
         self.layers: list[Layer] = []
         self.clip: ClipReader | None = None
         self.base: Canvas | None = None
+        self._tail: tuple[Canvas, Camera, int] | None = None  # kenburns past a clip's end: canvas, camera, first frame
         if spec.clip is not None:
-            self.clip = ClipReader(spec.clip, cw, ch, fps)
+            self.clip = ClipReader(spec.clip, width, height, fps)
         elif len(spec.layers) >= 2 and spec.move != "static":  # a still camera has no parallax
             self.base, self.layers = _depth_groups(spec, cw, ch)
         else:
@@ -155,10 +164,39 @@ class Shot:
         self.frames = max(1, frames)
         self.camera.amount = move_amount(frames / self.fps)
 
+    def _clip_tail(self, k: int) -> tuple[Canvas, Camera, int] | None:
+        """The push-in over a clip's last frame, once frame k is past its end (kenburns)."""
+        assert self.clip is not None
+        last = self.clip.last
+        if self.spec.clip_extend != "kenburns" or last is None or k <= last or last >= self.frames - 1:
+            return None
+        if self._tail is None:
+            end = self.clip.frame(last)
+            cw, ch = canvas_size(self.width, self.height, zoom_margin("push_in"))
+            up = Planes(cv2.resize(end.y, (cw, ch), interpolation=cv2.INTER_CUBIC),
+                        cv2.resize(end.u, (cw // 2, ch // 2), interpolation=cv2.INTER_CUBIC),
+                        cv2.resize(end.v, (cw // 2, ch // 2), interpolation=cv2.INTER_CUBIC))
+            cam = Camera("push_in", move_amount((self.frames - 1 - last) / self.fps), self.width, self.height, cw, ch)
+            self._tail = (Canvas(up), cam, last)
+        return self._tail
+
     def render(self, k: int, frame: Frame, dy: float = 0.0) -> None:
         """Frame k of the scene into ``frame``, its content shifted down by ``dy`` px."""
         u = k / (self.frames - 1) if self.frames > 1 else 0.0
-        canvas = Canvas(self.clip.frame(k)) if self.clip is not None else self.base
+        if self.clip is not None:
+            planes = self.clip.frame(k)
+            tail = self._clip_tail(k)
+            if tail is not None:
+                canvas, cam, last = tail
+                canvas.draw(cam.view((k - last) / (self.frames - 1 - last)).matrix(0.0, dy), frame)
+                return
+            if dy == 0.0:  # the clip's frame is the frame
+                for src, dst in zip((planes.y, planes.u, planes.v), frame.planes):
+                    np.copyto(dst, src)
+            else:  # a slide's shifted frame
+                Canvas(planes).draw(self.camera.view(0.0).matrix(0.0, dy), frame)
+            return
+        canvas = self.base
         assert canvas is not None
         depth = BACK_DEPTH if self.layers else 1.0
         canvas.draw(self.camera.view(u, depth).matrix(0.0, dy), frame)

@@ -52,7 +52,8 @@ class FFmpegSegment(SegmentProvider):
         w, h, fps = request.width, request.height, request.fps
         n = segment_frames(request)
         spec = ShotSpec(picture=ctx.path(request.picture), layers=tuple(ctx.path(r) for r in request.layers),
-                        clip=ctx.path(request.clip) if request.clip else None, move=request.camera_move)
+                        clip=ctx.path(request.clip) if request.clip else None, move=request.camera_move,
+                        clip_extend=request.clip_extend or "hold")
         nxt = request.next
         next_spec = ShotSpec(picture=ctx.path(nxt.picture), layers=tuple(ctx.path(r) for r in nxt.layers),
                              clip=ctx.path(nxt.clip) if nxt.clip else None, move=nxt.camera_move) if nxt else None

@@ -104,6 +104,8 @@ def _provider_choices() -> dict[str, dict[str, Any]]:
         except Exception:  # a broken plugin must not take the page down; the API will say more
             log.warning("could not list %s providers", stage, exc_info=True)
             ids = []
+        if not ids and current()[stage].when is not None:
+            continue  # a stage only some films use (clips), with nothing installed: no choice to offer
         out[stage] = {
             "label": current()[stage].label,
             "default": plugins.configured_provider(stage),

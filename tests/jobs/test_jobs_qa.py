@@ -32,7 +32,8 @@ def test_warnings_in_film_json_and_in_the_job_result(jobs_env: JobsEnv, inproc_w
                     out_dir=jobs_env.tmp / "ref", store=LocalStore(jobs_env.tmp / "ref-store"))
     warnings = json.loads(ref.files["manifest"].read_text())["warnings"]
     assert len(warnings) == len(data["planted"]), warnings
-    assert any("stars" in w for w in warnings) and any("whose father" in w for w in warnings), warnings
+    assert any("stars" in w["message"] for w in warnings) and any("whose father" in w["message"] for w in warnings), warnings
+    assert {w["stage"] for w in warnings} == {"story"}
 
     with session_scope() as s:
         mid = service.submit_movie(s, "alice", prompt=story.prompt or "a film", num_sequences=len(story.scenes),

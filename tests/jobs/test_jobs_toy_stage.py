@@ -117,4 +117,4 @@ def test_toy_stage_runs_in_process_and_in_the_job_system(toy_plan: plan.Plan, jo
 
 def test_the_plan_is_restored_after_the_test() -> None:
     assert "wordcount" not in plan.current()
-    assert plan.current().names == ("story", "cast", "speech", "picture", "score", "segment", "cut")
+    assert plan.current().names == ("story", "cast", "speech", "picture", "clip", "score", "segment", "cut")
