@@ -51,14 +51,15 @@ def test_clip_rows_and_the_fallback_in_the_job_system(clip_providers: Any, jobs_
     plain = wait_movie(_submit(providers=fakes.FAKES))
     assert plain.status == "succeeded", plain.error
     assert _rows(plain, "clip") == [] and plain.result["artifacts"]["clips"] == []
-    assert "warnings" not in plain.result and "clip" not in plain.options.get("providers", {})
+    assert not [w for w in plain.result.get("warnings", []) if w["stage"] == "clip"]
+    assert plain.options["providers"].get("clip") in (None, "comfyui/clip")  # the default, installed or not: no rows
 
     mid = _submit(providers={**fakes.FAKES, "clip": "cliptest/odd-fails"}, clips="all")
     m = wait_movie(mid)
     assert m.status == "succeeded", m.error
     # every scene a clip row; scene 2's failed for good: succeeded without an artifact, with the warning
     assert _rows(m, "clip") == [(0, "succeeded", True), (1, "succeeded", False), (2, "succeeded", True)]
-    warnings = m.result["warnings"]
+    warnings = [w for w in m.result["warnings"] if w["stage"] == "clip"]  # (the story checker's rows too)
     assert [(w["stage"], w["scene"]) for w in warnings] == [("clip", 1)]
     assert "still picture" in warnings[0]["message"]
     clips = m.result["artifacts"]["clips"]
@@ -99,7 +100,13 @@ def test_clip_rows_and_the_fallback_in_the_job_system(clip_providers: Any, jobs_
 
 
 def test_clips_need_an_installed_clip_provider(jobs_env: JobsEnv) -> None:
+    """comfyui/clip is installed by default; a film whose providers have no clip stage (none
+    installed) and that asks for clips is refused before any work, by the check submit runs."""
     from deepflix.errors import InvalidInput
+    from deepflix.film.clips import check_clip_provider
+    from deepflix.film.options import FilmOptions
 
+    without = {k: v for k, v in fakes.FAKES.items() if k != "clip"}
     with pytest.raises(InvalidInput, match="image-to-video provider"):
-        _submit(providers=fakes.FAKES, clips=2)
+        check_clip_provider(FilmOptions(clips=2), without)
+    check_clip_provider(FilmOptions(clips="none"), without)  # no clips asked: nothing needed
