@@ -19,6 +19,7 @@ DEFAULT_PLUGINS = (
     "deepflix.story.openai_compat",
     "deepflix.picture.illustrator",
     "deepflix.picture.comfyui",
+    "deepflix.picture.comfy_portrait",
     "deepflix.picture.diffusers",
     "deepflix.speech.piper",
     "deepflix.speech.elevenlabs",

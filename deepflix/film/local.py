@@ -158,7 +158,7 @@ def make_film(
 
     def run(st: StageSpec, i: int | None, req: Any) -> StageOutcome:
         return run_stage(st.name, req, store=store, provider=providers[st.name], force=force, retries=retries,
-                         scene=i if st.per != "film" else None, options=opts.provider_options.get(st.name))
+                         scene=i if st.per != "film" else None, options=parts.stage_options(st.name))
 
     # ---- the story first: how many rows every other stage has depends on it
     tally.start(STORY)

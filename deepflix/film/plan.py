@@ -131,6 +131,15 @@ class FilmParts:
                                   self.scene_outcomes("speech"), cues, self.opts, self.providers)
         return self._layout
 
+    def stage_options(self, stage: str) -> dict[str, Any] | None:
+        """The film's options for a stage's provider: its own, else, for a stage that follows
+        another and runs the same provider (the cast on ComfyUI), the followed stage's."""
+        own = self.opts.provider_options.get(stage)
+        follows = current()[stage].follows if stage in current() else None
+        if own is None and follows and self.providers.get(stage) == self.providers.get(follows):
+            return self.opts.provider_options.get(follows)
+        return own
+
     def references(self, i: int) -> list[Any]:
         """Scene i's references: the portraits of the characters in it, in their order."""
         if not self.picture_references:

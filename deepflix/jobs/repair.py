@@ -59,7 +59,7 @@ def run_repairing(job: Job, store: ArtifactStore, progress: Callable[[float, str
             req = current()[job.stage].build(parts, job.scene or 0)
             return run_stage(job.stage, req, store=store, provider=parts.providers[job.stage],
                              retries=config.settings.deepflix_retries, scene=job.scene, progress=progress,
-                             options=parts.opts.provider_options.get(job.stage))
+                             options=parts.stage_options(job.stage))
         except Exception as exc:
             key = _broken_key(exc)
             where = _locate(job, key) if key else None

@@ -167,7 +167,7 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
     looked up as usual; otherwise it is remade ``after`` that stage (its request
     holds the new outcome, unknown before the render). ``previous``: the film's
     last rows' keys, by stage, in index order."""
-    from ..plugins import get_provider
+    from ..plugins import get_provider, supports_references
 
     plan = current()
     opts = FilmOptions.model_validate(options)
@@ -197,14 +197,14 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
                 got.append(oc)
             return got
 
-        return FilmParts(opts, providers, story=parsed, load=load)
+        return FilmParts(opts, providers, story=parsed, load=load, picture_references=supports_references(providers))
 
     rows: list[dict[str, Any]] = []
     for st in plan:
         if st.name == STORY:
             continue  # the story is the edit itself: never remade by a render
         n, per = st.count(parsed), st.per != "film"
-        prov = get_provider(st.name, providers.get(st.name))
+        prov = get_provider(st.name, providers.get(st.name), parts(0).stage_options(st.name))
         # builders read more than their direct needs (the cut reads the layout): any unknown row may matter
         waits = [roots[d] for d in st.needs if d in roots] or list(roots.values())
         variants = [parts(0), parts(1)] if roots else [parts(0)]
