@@ -95,7 +95,13 @@ def sheet_figure_box(sheet: np.ndarray) -> tuple[int, int, int, int]:
     fig_w = int(w * FIGURE_SHARE)
     col = sheet[int(h * 0.1):int(h * 0.9), min(fig_w, w - 1)].astype(np.int16)
     if col.size and (np.abs(col - np.array(DIVIDER)).max(axis=1) <= 12).mean() > 0.9:
-        return 0, 0, fig_w, h
+        # the backdrop is one colour along each row: the figure is what differs from its row
+        panel = sheet[:, :fig_w - 2].astype(np.int16)  # (the divider bleeds into the last column)
+        ys, xs = np.nonzero(np.abs(panel - np.median(panel, axis=1, keepdims=True)).max(axis=2) > 16)
+        if not len(xs):
+            return 0, 0, fig_w, h
+        x0, y0 = max(0, int(xs.min()) - 2), max(0, int(ys.min()) - 2)
+        return x0, y0, min(fig_w, int(xs.max()) + 3) - x0, min(h, int(ys.max()) + 3) - y0
     mask = np.any(sheet != np.array(list(reversed(BACKDROP)), np.uint8), axis=2)
     ys, xs = np.nonzero(mask)
     if not len(xs):

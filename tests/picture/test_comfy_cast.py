@@ -118,7 +118,9 @@ def test_a_scene_uploads_exactly_the_portraits_present_and_wires_them(use: FakeC
         assert nodes[f"character {j}"]["inputs"]["text"].startswith({"nadia": "Nadia (", "tom": "Tom ("}[cid])
         area = nodes[f"region {j}"]["inputs"]
         assert (area["x"], area["y"], area["width"], area["height"]) == _area(boxes[j - 1], w, h)
-        assert nodes[f"figure {j}"]["inputs"]["width"] == int(240 * 0.6)  # the sheet's figure panel
+        crop = nodes[f"figure {j}"]["inputs"]
+        fig = sheet_figure_box(cv2.imread(str(portraits[cid])))
+        assert (crop["x"], crop["y"], crop["width"], crop["height"]) == fig and fig[0] + fig[2] <= int(240 * 0.6)
     # the chains end where the slots end: canvas -> place 1 .. place n -> encode, positive -> with n -> sampler
     last_place = f"{len(ids)}04" if ids else "30"
     last_cond = f"{len(ids)}07" if ids else "6"
@@ -200,6 +202,16 @@ def test_the_cast_is_made_on_comfyui_from_the_traits_and_the_characters_seed(use
     assert stage_key(ComfyUIPortrait(), req) != stage_key(ComfyUIPortrait({"checkpoint": "x.safetensors"}), req)
     assert stage_key(ComfyUI(), _scene([], {})) == stage_key(ComfyUI({"portrait_workflow": "txt2img_sdxl"}),
                                                              _scene([], {}))
+
+
+def test_the_figure_of_a_drawn_sheet_is_the_figure_alone(tmp_path: Path) -> None:
+    req = PortraitRequest(character=_cast()[0].sheet(), genre="drama", width=240, height=160)
+    res = draw_portrait(req, tmp_path)
+    sheet = cv2.imread(str(tmp_path / res.image))
+    x, y, w, h = sheet_figure_box(sheet)
+    assert x + w <= 144 and 0.5 * 160 < h < 0.95 * 160 and w < 0.6 * 144  # tight on the figure, in its panel
+    coat = sheet[y:y + h, x:x + w]
+    assert ((coat[..., 2] > 120) & (coat[..., 1] < 80)).sum() > 0.05 * w * h  # the red coat is inside it
 
 
 def test_a_users_portrait_keeps_its_whole_picture_as_the_figure(tmp_path: Path) -> None:
