@@ -20,6 +20,7 @@ DEFAULT_PLUGINS = (
     "deepflix.story.llamacpp",
     "deepflix.picture.illustrator",
     "deepflix.picture.comfyui",
+    "deepflix.picture.comfy_portrait",
     "deepflix.picture.diffusers",
     "deepflix.clip.comfyui",
     "deepflix.speech.piper",

@@ -70,7 +70,7 @@ class ComfyServer:
         info = self.object_info()
         missing = sorted({n["class_type"] for n in wf.values()} - set(info))
         if missing:
-            instead = f", or use the workflow {fallback!r}, which needs only core nodes" if fallback else ""
+            instead = f", use the workflow {fallback!r} instead (core nodes only)," if fallback else ""
             raise ProviderError(
                 f"ComfyUI at {self.url} lacks the node types {', '.join(missing)} that workflow "
                 f"{workflow!r} needs: install those custom nodes{instead} or choose another workflow"

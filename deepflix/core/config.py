@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     deepflix_comfyui_cfg: float | None = Field(None, description="pin the cfg; unset = each film's cfg_scale")
     deepflix_comfyui_timeout_s: float = Field(600.0, gt=0, description="one picture's limit from when it starts running")
     deepflix_comfyui_queue_timeout_s: float = Field(3600.0, gt=0, description="the longest wait in ComfyUI's queue")
+    deepflix_comfyui_portrait_workflow: str = Field("txt2img_sd15", description="the cast's text-to-image workflow")
     deepflix_comfyui_api_options: str = Field(
         "checkpoint,width,height,long_side,steps,sampler,scheduler,cfg,negative,reference,workflow,timeout_s",
         description="picture options a POST /api/movies caller may set (workflow: a shipped template only; "

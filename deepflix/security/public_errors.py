@@ -28,6 +28,14 @@ def redact(text: str) -> str:
     return _PATH.sub("<a path>", text)
 
 
+def _chosen(stage: str) -> str:
+    """The stage whose provider a user picks for ``stage``: the cast follows the picture provider."""
+    from ..film.plan import current
+
+    plan = current()
+    return (plan[stage].follows or stage) if stage in plan else stage
+
+
 def public_message(exc: BaseException, stage: str | None = None, provider: str | None = None) -> str:
     """The words a user sees for ``exc`` raised by ``stage``'s ``provider``."""
     stage = stage or getattr(exc, "stage", None) or "this"
@@ -46,5 +54,5 @@ def public_message(exc: BaseException, stage: str | None = None, provider: str |
             advice = "its answer could not be used: retry, or choose another"
         else:
             advice = "retry, or choose another"
-        return f"{said} ({who} failed; {advice} {stage} provider)"
+        return f"{said} ({who} failed; {advice} {_chosen(stage)} provider)"
     return f"internal error in the {stage} stage; retry it (the operator's log has the details)"

@@ -33,6 +33,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 CORE_NODES = ["CheckpointLoaderSimple", "EmptyLatentImage", "CLIPTextEncode", "KSampler", "VAEDecode", "SaveImage",
               "LoadImage", "ImageScale", "VAEEncode", "PreviewImage"]
+# the core nodes the cast_* reference workflows use besides (ComfyUI's nodes.py and comfy_extras)
+CORE_NODES += ["EmptyImage", "ImageCrop", "ImageCompositeMasked", "ConditioningSetArea", "ConditioningCombine",
+               "SolidMask", "MaskComposite", "UNETLoader", "DualCLIPLoader", "VAELoader", "FluxKontextImageScale",
+               "ReferenceLatent", "FluxGuidance", "EmptySD3LatentImage"]
+IPADAPTER_NODES = ["IPAdapterUnifiedLoader", "IPAdapterAdvanced"]  # the ComfyUI_IPAdapter_plus custom pack
 OUTPUT_NODES = {"SaveImage": "output", "PreviewImage": "temp"}
 COMFY_SAMPLERS = ["euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m", "dpmpp_sde",
                   "dpmpp_2m_sde", "ddim", "uni_pc", "ipndm"]
@@ -123,6 +128,15 @@ class FakeComfy:
             return JSONResponse({"error": {"type": "invalid_prompt", "message": f"Cannot execute because node "
                                            f"{unknown[0]} does not exist.", "details": "", "extra_info": {}},
                                  "node_errors": {}}, status_code=400)
+        dangling = [(k, name) for k, n in wf.items() for name, v in n.get("inputs", {}).items()
+                    if isinstance(v, list) and len(v) == 2 and isinstance(v[1], int) and str(v[0]) not in wf]
+        if dangling:  # as the real server's validation does for a link to a node that is not there
+            k, name = dangling[0]
+            return JSONResponse({"error": {"type": "prompt_outputs_failed_validation", "message":
+                                           "Prompt outputs failed validation", "details": "", "extra_info": {}},
+                                 "node_errors": {k: {"errors": [{"type": "bad_linked_input", "message":
+                                                                 "Bad linked input", "details": name}],
+                                                     "class_type": wf[k]["class_type"]}}}, status_code=400)
         outputs = [k for k, n in wf.items() if n["class_type"] in self.output_nodes]
         if not outputs:
             return JSONResponse({"error": {"type": "prompt_no_outputs", "message": "Prompt has no outputs",
@@ -299,3 +313,17 @@ def wait_idle(fake: FakeComfy, limit: float = 10.0) -> None:
     deadline = time.monotonic() + limit
     while not fake.idle() and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def pointed_at(fake: FakeComfy, monkeypatch: Any) -> Iterator[FakeComfy]:
+    """For a fixture: COMFYUI_URL set to ``fake``, with a fresh queue and history (no test reuses another's prompt)."""
+    from deepflix.core import config
+
+    monkeypatch.setenv("COMFYUI_URL", fake.url)  # type: ignore[attr-defined]
+    config.reload_settings()
+    wait_idle(fake)
+    fake.reset()
+    yield fake
+    wait_idle(fake)
+    monkeypatch.delenv("COMFYUI_URL")
+    config.reload_settings()
