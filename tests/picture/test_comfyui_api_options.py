@@ -102,12 +102,14 @@ def test_options_reach_the_provider_and_its_cache_key(gw: Gateway, comfy: FakeCo
     m = wait_status(gw, OWNER, mid, "succeeded", 300)
     assert m["request"]["picture_options"] == {**{k: v for k, v in options.items() if k != "cfg_scale"}, "cfg": 4.5}
     pictures = [p["workflow"] for p in comfy.prompts]
-    assert len(pictures) == 1  # one scene; the cast is the illustrator's (ComfyUI has no portrait provider)
-    wf = pictures[0]
-    sampler = next(n["inputs"] for n in wf.values() if n["class_type"] == "KSampler")
-    assert (sampler["steps"], sampler["scheduler"], sampler["cfg"]) == (3, "karras", 4.5)  # the film's 9 steps pinned
-    assert next(n["inputs"]["ckpt_name"] for n in wf.values() if n["class_type"] == "CheckpointLoaderSimple") \
-        == "mine.safetensors"
+    # the cast's portraits first (a figure and a face per character, on ComfyUI too), then the one scene
+    assert len(pictures) >= 3 and len(pictures) % 2 == 1
+    for wf in pictures:  # the options reach the portraits as well as the scene
+        sampler = next(n["inputs"] for n in wf.values() if n["class_type"] == "KSampler")
+        assert (sampler["steps"], sampler["scheduler"], sampler["cfg"]) == (3, "karras", 4.5)  # the film's 9 steps pinned
+        assert next(n["inputs"]["ckpt_name"] for n in wf.values() if n["class_type"] == "CheckpointLoaderSimple") \
+            == "mine.safetensors"
+    wf = pictures[-1]
     assert max(next(n["inputs"] for n in wf.values() if n["class_type"] == "EmptyLatentImage")[k]
                for k in ("width", "height")) == 256
     # the dry run builds each stage's key as the workers do (with the film's options): nothing to remake
@@ -132,17 +134,29 @@ def _stage_keys(mid: str) -> list[tuple[str, str]]:
 
 
 def _keys(mid: str, stage_key: Any) -> tuple[str, str]:
-    """The picture's key built here with the film's stored options, and had it carried none."""
+    """The picture's key built here with the film's stored options (and its cast's portraits as
+    the references, as the plan builds it from the stored rows), and had it carried no options."""
     from deepflix import db
     from deepflix.db.models import Movie
     from deepflix.film.options import FilmOptions
-    from deepflix.film.requests import picture_request
+    from deepflix.film.plan import FilmParts, current
+    from deepflix.jobs.compute import stored_outcome
     from deepflix.models import Story
     from deepflix.picture.comfyui import ComfyUI
+    from deepflix.storage import open_store
 
     with db.read_session() as s:
         m = s.get(Movie, mid)
         assert m is not None
-        opts = FilmOptions.model_validate(m.options)
-        req = picture_request(Story.model_validate(m.story), 0, opts)
-        return str(stage_key(ComfyUI(opts.provider_options["picture"]), req)), str(stage_key(ComfyUI(), req))
+        opts, story = FilmOptions.model_validate(m.options), Story.model_validate(m.story)
+        rows = {(st.name, st.scene or 0): str(st.artifact_key) for st in m.stages}
+    store = open_store()
+
+    def load(stage: str) -> list[Any]:
+        n = 1 + max((i for (name, i) in rows if name == stage), default=-1)
+        return [stored_outcome(store, stage, rows[(stage, i)]) for i in range(n)]
+
+    req = current()["picture"].build(FilmParts(opts, dict(opts.providers), story=story, load=load,
+                                               picture_references=True), 0)
+    assert req.references  # the portraits
+    return str(stage_key(ComfyUI(opts.provider_options["picture"]), req)), str(stage_key(ComfyUI(), req))
