@@ -31,7 +31,7 @@ from dramatiq.middleware import (
 from ..db.models import PRIORITIES
 from ..errors import DeepFlixError
 from ..film.plan import current as current_plan
-from .settings import job_settings
+from .settings import job_settings, time_limit
 
 log = logging.getLogger("deepflix.jobs")
 
@@ -117,7 +117,7 @@ def declare_actors(broker: RedisBroker) -> None:
                     "max_retries": js.max_attempts + 2,
                     "min_backoff": int(js.min_backoff * 1000),
                     "max_backoff": int(js.max_backoff * 1000),
-                    "time_limit": int(js.time_limit(st.name) * 1000),
+                    "time_limit": int(time_limit(st.name) * 1000),
                 },
             )
 

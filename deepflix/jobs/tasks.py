@@ -23,7 +23,7 @@ from . import state
 from .cancel import StageCancelled, stage_guard
 from .compute import ArtifactMissing, compute
 from .dispatch import add_event
-from .settings import job_settings
+from .settings import job_settings, time_limit
 
 log = logging.getLogger("deepflix.jobs")
 
@@ -82,7 +82,7 @@ def execute(movie_id: str, stage_id: int) -> None:
         log.info("stage %s of %s stopped: the film no longer wants it", job.stage, movie_id)
         return
     except TimeLimitExceeded:
-        limit = js.time_limit(job.stage)
+        limit = time_limit(job.stage)
         with session_scope() as s:
             state.fail_stage(s, movie_id, stage_id, f"exceeded its time limit of {limit:.0f} s")
         return
