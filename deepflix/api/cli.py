@@ -8,12 +8,20 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import db
+from ..core import config
+from ..core.private import service_umask
+from ..db import read_session, session_scope
+from ..errors import InvalidInput
+from ..security import audit, keys
+from ..security.secret import ensure_serving_secret
+from .logs import configure_json_logging, redact_logs
+from .main import create_app
+
 keys_app = typer.Typer(help="API keys: make, list and revoke them.", no_args_is_help=True)
 
 
 def _db_ready() -> None:
-    from .. import db
-
     db.migrate()
 
 
@@ -28,8 +36,6 @@ def keys_create(
     high_priority: Annotated[bool, typer.Option("--high-priority", help="May submit films with priority high.")] = False,
 ) -> None:
     """Make a key and print it. It is shown once: only its hash is stored."""
-    from ..db import session_scope
-    from ..security import audit, keys
 
     _db_ready()
     with session_scope() as s:
@@ -44,8 +50,6 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="Only this user's keys.")] = None) -> None:
     """List keys (ids, users, state, when last used (to the minute); never the keys themselves)."""
-    from ..db import read_session
-    from ..security import keys
 
     _db_ready()
     with read_session() as s:
@@ -64,8 +68,6 @@ def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `deepflix keys list`).")]) -> None:
     """Revoke a key: it stops working at once here, within DEEPFLIX_KEY_CACHE_SECONDS elsewhere."""
-    from ..db import session_scope
-    from ..security import audit, keys
 
     _db_ready()
     with session_scope() as s:
@@ -86,12 +88,6 @@ def serve(
     Redis unless REDIS_URL is set, the reconciler, and worker threads)."""
     import uvicorn
 
-    from ..core import config
-    from ..core.private import service_umask
-    from ..errors import InvalidInput
-    from ..security.secret import ensure_serving_secret
-    from .logs import configure_json_logging, redact_logs
-    from .main import create_app
 
     name, port = ("--port", port) if port is not None else ("PORT", config.settings.port)
     if not 1 <= port <= 65535:  # uvicorn would listen on port % 65536 and say the number asked for

@@ -19,7 +19,7 @@ from ..core import config
 from ..film.plan import STORY, current
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactBroken, ArtifactStore
-from .compute import ArtifactMissing, film_parts
+from .parts import ArtifactMissing, film_parts
 from .state import Job
 
 log = logging.getLogger("deepflix.jobs")
