@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,9 +30,9 @@ def keys_create(
     user: Annotated[str, typer.Option("--user", "-u", help="Whose key: films made with it belong to this user.")],
     name: Annotated[str, typer.Option(help="A label, e.g. the machine or app that uses it.")] = "",
     admin: Annotated[bool, typer.Option("--admin", help="May see the operators' queue board.")] = False,
-    max_concurrent: Annotated[Optional[int], typer.Option(min=1, help="Unfinished films at once (default: DEEPFLIX_MAX_CONCURRENT_JOBS).")] = None,
-    films_per_day: Annotated[Optional[int], typer.Option(min=1, help="Films started per 24 h (default: DEEPFLIX_FILMS_PER_DAY).")] = None,
-    rate_per_minute: Annotated[Optional[float], typer.Option(min=0.1, help="Requests a minute (default: DEEPFLIX_RATE_PER_MINUTE).")] = None,
+    max_concurrent: Annotated[int | None, typer.Option(min=1, help="Unfinished films at once (default: DEEPFLIX_MAX_CONCURRENT_JOBS).")] = None,
+    films_per_day: Annotated[int | None, typer.Option(min=1, help="Films started per 24 h (default: DEEPFLIX_FILMS_PER_DAY).")] = None,
+    rate_per_minute: Annotated[float | None, typer.Option(min=0.1, help="Requests a minute (default: DEEPFLIX_RATE_PER_MINUTE).")] = None,
     high_priority: Annotated[bool, typer.Option("--high-priority", help="May submit films with priority high.")] = False,
 ) -> None:
     """Make a key and print it. It is shown once: only its hash is stored."""
@@ -48,7 +48,7 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="Only this user's keys.")] = None) -> None:
+def keys_list(user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user's keys.")] = None) -> None:
     """List keys (ids, users, state, when last used (to the minute); never the keys themselves)."""
 
     _db_ready()
@@ -78,10 +78,10 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[Optional[int], typer.Option(help="Port (default: PORT, 3006).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT, 3006).")] = None,
     workers: Annotated[bool, typer.Option("--workers/--no-workers", help="Run stage workers in this process "
                                            "(--no-workers when `deepflix worker` processes do the work).")] = True,
-    threads: Annotated[Optional[int], typer.Option(help="Worker threads in this process.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Worker threads in this process.")] = None,
     json_logs: Annotated[bool, typer.Option("--json-logs/--plain-logs", help="One JSON object per log line.")] = True,
 ) -> None:
     """Run the service: the REST API and web pages, plus the job system (a private
