@@ -71,7 +71,7 @@ async def run_clients(base: str, keys: list[str], submits: int, reads: int) -> d
                 try:
                     async with client.post("/api/movies", headers=h, json=body) as r:
                         data = await r.json() if r.status == 202 else await r.read()
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     err(f"submit {type(exc).__name__}")
                     continue
                 sub_lat.append(time.perf_counter() - t0)
@@ -86,7 +86,7 @@ async def run_clients(base: str, keys: list[str], submits: int, reads: int) -> d
                 try:
                     async with client.get(f"/api/movies/{ids[n % len(ids)]}", headers=h) as r:
                         await r.read()
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     err(f"read {type(exc).__name__}")
                     continue
                 read_lat.append(time.perf_counter() - t0)

@@ -514,7 +514,7 @@ def main() -> None:
                     "duration": a.seconds, "font": str(font), "font_size": round(h * 0.05)}
             mp = str(ROOT / "bench" / "cut_moviepy.py")
             mruns = []
-            for k in range(a.repeat):
+            for _ in range(a.repeat):
                 spath = tmp / "moviepy.json"
                 spath.write_text(json.dumps({**spec, "out": str(tmp / "moviepy.mp4")}))
                 mruns.append(run_child([mp, str(spath)], python=a.moviepy_python))

@@ -28,8 +28,8 @@ def story_voices(story: object | None) -> list[str]:
     """Every Voice.voice_id a story's speech will use ("default" for the provider's own)."""
     if story is None:
         return ["default"]
-    narrator = getattr(story, "narrator").voice_id
-    return [narrator, *(c.voice.voice_id for c in getattr(story, "characters"))]
+    narrator = getattr(story, "narrator").voice_id  # noqa: B009  (typed object: any story-shaped model)
+    return [narrator, *(c.voice.voice_id for c in getattr(story, "characters"))]  # noqa: B009
 
 
 def check_film_language(language: str, providers: dict[str, str], *, writes_story: bool,

@@ -60,7 +60,7 @@ class Provider(ABC):
         """What besides the request changes the output: id, version, options."""
         return {"provider": self.provider_id, "version": self.version, "options": self.options.model_dump(mode="json")}
 
-    def check_inputs(self, request: BaseModel) -> None:
+    def check_inputs(self, request: BaseModel) -> None:  # noqa: B027  (an optional hook: most providers keep it)
         """Raise InvalidInput quoting the bad value. Called before generate."""
 
     @abstractmethod

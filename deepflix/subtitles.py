@@ -48,7 +48,7 @@ _PREP = {"in", "on", "at", "from", "with", "without", "of", "for", "by", "into",
          "through", "across", "behind", "beyond", "toward", "towards", "against", "between", "along", "past"}
 _GLUE = {"a", "an", "the", "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those",
          "mr.", "mrs.", "ms.", "dr.", "st.", "to", "not", "very", "is", "was", "be", "i", "we", "you", "he", "she",
-         "they", "it", "to"} | _PREP  # a line or event should not end on these
+         "they", "it"} | _PREP  # a line or event should not end on these
 
 
 _ABBREV = {"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "mt.", "a.m.", "p.m.", "e.g.", "i.e.", "vs.", "u.s.", "u.k.",

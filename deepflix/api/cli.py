@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 import signal
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from .. import db
+from ..core import config
+from ..core.private import service_umask
+from ..db import read_session, session_scope
+from ..errors import InvalidInput
+from ..security import audit, keys
+from ..security.secret import ensure_serving_secret
+from .logs import configure_json_logging, redact_logs
+from .main import create_app
 
 keys_app = typer.Typer(help="API keys: make, list and revoke them.", no_args_is_help=True)
 
 
 def _db_ready() -> None:
-    from .. import db
-
     db.migrate()
 
 
@@ -22,14 +30,12 @@ def keys_create(
     user: Annotated[str, typer.Option("--user", "-u", help="Whose key: films made with it belong to this user.")],
     name: Annotated[str, typer.Option(help="A label, e.g. the machine or app that uses it.")] = "",
     admin: Annotated[bool, typer.Option("--admin", help="May see the operators' queue board.")] = False,
-    max_concurrent: Annotated[Optional[int], typer.Option(min=1, help="Unfinished films at once (default: DEEPFLIX_MAX_CONCURRENT_JOBS).")] = None,
-    films_per_day: Annotated[Optional[int], typer.Option(min=1, help="Films started per 24 h (default: DEEPFLIX_FILMS_PER_DAY).")] = None,
-    rate_per_minute: Annotated[Optional[float], typer.Option(min=0.1, help="Requests a minute (default: DEEPFLIX_RATE_PER_MINUTE).")] = None,
+    max_concurrent: Annotated[int | None, typer.Option(min=1, help="Unfinished films at once (default: DEEPFLIX_MAX_CONCURRENT_JOBS).")] = None,
+    films_per_day: Annotated[int | None, typer.Option(min=1, help="Films started per 24 h (default: DEEPFLIX_FILMS_PER_DAY).")] = None,
+    rate_per_minute: Annotated[float | None, typer.Option(min=0.1, help="Requests a minute (default: DEEPFLIX_RATE_PER_MINUTE).")] = None,
     high_priority: Annotated[bool, typer.Option("--high-priority", help="May submit films with priority high.")] = False,
 ) -> None:
     """Make a key and print it. It is shown once: only its hash is stored."""
-    from ..db import session_scope
-    from ..security import audit, keys
 
     _db_ready()
     with session_scope() as s:
@@ -42,10 +48,8 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="Only this user's keys.")] = None) -> None:
+def keys_list(user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user's keys.")] = None) -> None:
     """List keys (ids, users, state, when last used (to the minute); never the keys themselves)."""
-    from ..db import read_session
-    from ..security import keys
 
     _db_ready()
     with read_session() as s:
@@ -64,8 +68,6 @@ def keys_list(user: Annotated[Optional[str], typer.Option("--user", "-u", help="
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `deepflix keys list`).")]) -> None:
     """Revoke a key: it stops working at once here, within DEEPFLIX_KEY_CACHE_SECONDS elsewhere."""
-    from ..db import session_scope
-    from ..security import audit, keys
 
     _db_ready()
     with session_scope() as s:
@@ -76,22 +78,16 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[Optional[int], typer.Option(help="Port (default: PORT, 3006).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT, 3006).")] = None,
     workers: Annotated[bool, typer.Option("--workers/--no-workers", help="Run stage workers in this process "
                                            "(--no-workers when `deepflix worker` processes do the work).")] = True,
-    threads: Annotated[Optional[int], typer.Option(help="Worker threads in this process.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Worker threads in this process.")] = None,
     json_logs: Annotated[bool, typer.Option("--json-logs/--plain-logs", help="One JSON object per log line.")] = True,
 ) -> None:
     """Run the service: the REST API and web pages, plus the job system (a private
     Redis unless REDIS_URL is set, the reconciler, and worker threads)."""
     import uvicorn
 
-    from ..core import config
-    from ..core.private import service_umask
-    from ..errors import InvalidInput
-    from ..security.secret import ensure_serving_secret
-    from .logs import configure_json_logging, redact_logs
-    from .main import create_app
 
     name, port = ("--port", port) if port is not None else ("PORT", config.settings.port)
     if not 1 <= port <= 65535:  # uvicorn would listen on port % 65536 and say the number asked for

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from ..core import config
 from ..security import audit, keys, links
 from ..security.keys import Principal
 from . import backend, logs
@@ -57,7 +58,6 @@ async def run_write(request: Request, fn: Callable[..., T], *args: Any) -> T:
     state = request.app.state
     gate = getattr(state, "write_gate", None)
     if gate is None:  # an app without the gateway's setup (a stage service run alone)
-        from ..core import config
 
         gate = state.write_gate = write_gate(config.settings.database)
     async with gate:

@@ -1,39 +1,24 @@
 """JSON logs that carry the request id and the job id.
 
-``request_id`` and ``job_id`` are context variables: the gateway's middleware sets
-the first, a movie route (or a worker running a job, via ``job_context``) the
-second, and every record logged inside that context carries them, also from
+``request_id``, ``job_id``, ``user`` and ``job_context`` are core's
+(``deepflix.core.logcontext``, re-exported here): the gateway's middleware sets
+them, and every record logged inside that context carries them, also from
 threads started with ``contextvars.copy_context()`` (asyncio and anyio do that).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
 import logging
 import re
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepflix_request_id", default=None)
-job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepflix_job_id", default=None)
-user: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepflix_user", default=None)
+from ..core.logcontext import job_context, job_id, request_id, user
 
 # LogRecord's own attributes: everything else on a record came from `extra=` and is logged as a field
 _RESERVED = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "taskName", "color_message"}
-
-
-@contextlib.contextmanager
-def job_context(job: str | None) -> Iterator[None]:
-    """Log records inside carry ``job_id`` (for workers running a job's stage)."""
-    token = job_id.set(job)
-    try:
-        yield
-    finally:
-        job_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):
@@ -117,3 +102,5 @@ def configure_json_logging(level: int | str = logging.INFO, stream: Any = None) 
         lg.setLevel(level)
         lg.propagate = False
     return handler
+
+__all__ = ["JsonFormatter", "RedactingFilter", "configure_json_logging", "job_context", "job_id", "redact", "redact_logs", "request_id", "user"]

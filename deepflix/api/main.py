@@ -21,23 +21,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..core import config
 from ..errors import DeepFlixError, InvalidInput
 from ..security.public_errors import public_message
+from ..security.ratelimit import MemoryLimiter, RedisLimiter
+from . import backend
 from .bodylimit import BodyLimitMiddleware
 from .deps import rate_limited_principal, write_gate
 from .docs import install_docs
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware, SecurityHeadersMiddleware
-from .service import error_status
+from .routes import admin, events, health, media, movies, scenes
+from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
+from .routes import review as review_routes  # review before render (jobs/review.py)
+from .service import STAGE_SERVICES, error_status, without_health
 from .settings import ApiSettings, api_settings
 
 log = logging.getLogger("deepflix.api")
-
-STAGE_SERVICES = (
-    ("deepflix.api.routes.story_service", "story"),
-    ("deepflix.api.routes.images_service", "images"),
-    ("deepflix.api.routes.voice_service", "voice"),
-)
 
 DESCRIPTION = """Turn a prompt into a narrated short film.
 
@@ -61,13 +61,6 @@ def stage_routers() -> list[tuple[str, Any]]:
         if router is not None:
             found.append((name, router))
     return found
-
-
-def without_health(router: APIRouter) -> APIRouter:
-    """A stage router minus its own /health (the gateway's is /api/health, and open)."""
-    out = APIRouter()
-    out.routes.extend(r for r in router.routes if getattr(r, "path", None) != "/health")
-    return out
 
 
 def _web_router() -> APIRouter | None:
@@ -136,7 +129,6 @@ def install_gateway_errors(app: FastAPI) -> None:
 def _list_providers_in_spec(app: FastAPI) -> None:
     """The spec names the installed providers of each stage (an enum per stage in
     MovieCreate.providers), so clients and generated tests see the real choices."""
-    from . import backend
 
     plain = app.openapi
 
@@ -158,11 +150,6 @@ def _list_providers_in_spec(app: FastAPI) -> None:
 def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> FastAPI:
     """The gateway app. ``settings`` defaults to the environment's; ``limiter``
     to a Redis token bucket when REDIS_URL is set, else one in memory."""
-    from ..core import config
-    from ..security.ratelimit import MemoryLimiter, RedisLimiter
-    from . import backend
-    from .routes import admin, events, health, media, movies, scenes
-    from .routes import review as review_routes  # review before render (jobs/review.py)
 
     s = settings or api_settings()
     metrics = Metrics(snapshot=backend.metrics_snapshot)
@@ -198,7 +185,6 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
 
     app.include_router(cast_routes.router)
     app.include_router(admin.router)
-    from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
 
     app.include_router(export_route.router)
     from .routes import quality as quality_route  # the film QA report (deepflix/quality)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..film.plan import PLAN
+from ..languages import normalize_tag
 from ..models import MAX_SCENES, Aspect, Genre, Resolution, Sampler
 
 JobStatus = Literal["queued", "running", "awaiting_review", "succeeded", "failed", "cancelled"]  # deepflix.db.models.MOVIE_STATUSES
@@ -75,8 +76,6 @@ class MovieCreate(BaseModel):
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:
-        from ..languages import normalize_tag
-
         return normalize_tag(v)
 
     @field_validator("picture_options")

@@ -5,7 +5,7 @@ run as its own service and the gateway can mount the same router."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -16,6 +16,13 @@ from ..errors import DeepFlixError, InvalidInput, NeedsKeyError, ProviderError
 from ..security.public_errors import public_message
 
 log = logging.getLogger("deepflix.api")
+
+# the seed's stage services: (module of its router, name); main mounts them, stages runs each alone
+STAGE_SERVICES = (
+    ("deepflix.api.routes.story_service", "story"),
+    ("deepflix.api.routes.images_service", "images"),
+    ("deepflix.api.routes.voice_service", "voice"),
+)
 
 
 def error_status(exc: DeepFlixError) -> int:
@@ -55,15 +62,8 @@ def stage_app(name: str, router: APIRouter, dependencies: Sequence[Depends] | No
     return app
 
 
-def secured_app_getattr(name: str, router: APIRouter) -> Callable[[str], object]:
-    """A module ``__getattr__`` so that ``uvicorn <module>:app`` runs the stage service
-    with keys and rate limits (built on first use: the gateway's stack is heavy)."""
-
-    def __getattr__(attr: str) -> object:
-        if attr == "app":
-            from .stages import secured_stage_app
-
-            return secured_stage_app(name, router)
-        raise AttributeError(attr)
-
-    return __getattr__
+def without_health(router: APIRouter) -> APIRouter:
+    """A stage router minus its own /health (the gateway's is /api/health, and open)."""
+    out = APIRouter()
+    out.routes.extend(r for r in router.routes if getattr(r, "path", None) != "/health")
+    return out

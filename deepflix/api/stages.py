@@ -11,18 +11,21 @@ same routers (deepflix.api.main)."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 
 from ..core import config
+from ..security.ratelimit import MemoryLimiter, RedisLimiter
 from .deps import rate_limited_principal
-from .main import STAGE_SERVICES, without_health
+from .logs import configure_json_logging
 from .metrics import Metrics
 from .middleware import RequestContextMiddleware, SecurityHeadersMiddleware
-from .routes.movies import AUTH_ERRORS, BAD_BODY
-from .service import stage_app
+from .responses import AUTH_ERRORS, BAD_BODY
+from .service import STAGE_SERVICES, stage_app, without_health
 from .settings import ApiSettings, api_settings
 
 
@@ -35,7 +38,6 @@ def health_only(router: APIRouter) -> APIRouter:
 def secured_stage_app(name: str, router: APIRouter, settings: ApiSettings | None = None, **kw: Any) -> FastAPI:
     """stage_app with the key check and rate limit on every route but /health, plus
     the gateway's security headers, request ids and JSON access log."""
-    from ..security.ratelimit import MemoryLimiter, RedisLimiter
 
     app = stage_app(name, without_health(router), dependencies=[Depends(rate_limited_principal)],
                     responses={**AUTH_ERRORS, **BAD_BODY}, **kw)
@@ -48,6 +50,18 @@ def secured_stage_app(name: str, router: APIRouter, settings: ApiSettings | None
     app.add_middleware(RequestContextMiddleware, observe=metrics.observe)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def secured_app_getattr(name: str, router: APIRouter) -> Callable[[str], object]:
+    """A module ``__getattr__`` so that ``uvicorn <module>:app`` runs the stage service
+    with keys and rate limits (built on first use: the gateway's stack is heavy)."""
+
+    def __getattr__(attr: str) -> object:
+        if attr == "app":
+            return secured_stage_app(name, router)
+        raise AttributeError(attr)
+
+    return __getattr__
 
 
 def build(name: str, settings: ApiSettings | None = None) -> FastAPI:
@@ -67,11 +81,8 @@ def __getattr__(attr: str) -> FastAPI:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     import uvicorn
 
-    from .logs import configure_json_logging
 
     p = argparse.ArgumentParser(prog="python -m deepflix.api.stages")
     p.add_argument("service", choices=[s for _, s in STAGE_SERVICES])

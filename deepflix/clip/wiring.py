@@ -114,7 +114,7 @@ def inject(wf: dict[str, Any], *, start: str, positive: str, negative: str, seed
 def set_steps(wf: dict[str, Any], steps: int) -> None:
     """The sampling steps; a two-pass KSamplerAdvanced pair (Wan 2.2 14B) is split at half."""
     adv = [k for k in sampler_order(wf) if wf[k]["class_type"] == "KSamplerAdvanced"]
-    for k, n in wf.items():
+    for n in wf.values():
         if n["class_type"] in ("KSampler", "LTXVScheduler", "BasicScheduler"):
             n["inputs"]["steps"] = steps
     for i, k in enumerate(adv):

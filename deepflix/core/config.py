@@ -4,13 +4,20 @@ The seed's names are kept where it has them (PORT, REDIS_URL, ANTHROPIC_API_KEY,
 COMFYUI_URL, ELEVENLABS_API_KEY). The seed's FIREBASE_CONFIG gives way to
 DATABASE_URL (the job truth) plus DEEPFLIX_STORAGE / S3_* (the artifacts): the
 same code then runs on a laptop (SQLite, a folder) and in a fleet (PostgreSQL, S3).
+
+One settings object, ``settings``, with two sections read from the same
+environment: ``settings.gateway`` (the API's limits and quotas) and
+``settings.jobs`` (the broker, retries and workers). Every variable keeps its
+name: a section is its own BaseSettings, so its fields read their variables as
+before. ``reload_settings()`` re-reads all of it (tests, the CLI after it sets
+overrides); nothing else caches settings.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +26,83 @@ def _default_data_dir() -> Path:
 
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "deepflix"
+
+
+class GatewaySettings(BaseSettings):
+    """The gateway's section (was api.settings.ApiSettings): limits and quotas per API key."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # rate limit per API key: a token bucket refilled at rate_per_minute, holding at most rate_burst
+    deepflix_rate_per_minute: float = Field(600.0, gt=0, description="requests per minute per API key")
+    deepflix_rate_burst: int = Field(120, ge=1, description="requests a key may make at once")
+    # unauthenticated callers with a bad key, per client address (slows key guessing)
+    deepflix_auth_failures_per_minute: float = Field(60.0, gt=0)
+    deepflix_auth_failures_burst: int = Field(30, ge=1)
+    # quotas per user (an API key row may override them)
+    deepflix_max_concurrent_jobs: int = Field(3, ge=1, description="unfinished films per user")
+    deepflix_films_per_day: int = Field(50, ge=1, description="films a user may start in 24 hours")
+    deepflix_max_prompt_chars: int = Field(2000, ge=1, le=2000)
+    # server-sent events: a stream closes after this long; EventSource reconnects with Last-Event-ID
+    deepflix_sse_max_seconds: float = Field(600.0, gt=0)
+    deepflix_sse_poll_seconds: float = Field(0.5, gt=0)
+    # a verified key is remembered this long (saves a database read per request; revocation waits this long
+    # in other processes, and is immediate in the one that revoked)
+    deepflix_key_cache_seconds: float = Field(10.0, ge=0)
+    # where each request comes from, for the audit log: trust X-Forwarded-For only behind a proxy
+    deepflix_trust_forwarded: bool = False
+    # mount the seed's per-stage endpoints in the gateway
+    deepflix_mount_stage_services: bool = True
+    # security limits (README "Security limits"): bodies refused with 413 before they are read
+    deepflix_max_body_bytes: int = Field(1_048_576, ge=1024, description="largest request body (JSON and forms)")
+    deepflix_max_upload_bytes: int = Field(20_971_520, ge=1024, description="largest multipart/binary upload body")
+    # open progress streams per API key in this gateway (429 beyond)
+    deepflix_sse_max_streams_per_key: int = Field(4, ge=1)
+    # /metrics: answered from a cache this long; a bearer token when set
+    deepflix_metrics_cache_seconds: float = Field(5.0, ge=0)
+    deepflix_metrics_token: SecretStr | None = None
+    # the seed's stage endpoints run on small pools of their own (api/stage_pool.py)
+    deepflix_stage_workers_voice: int = Field(2, ge=1, le=64, description="threads for /generate-voice")
+    deepflix_stage_workers_images: int = Field(1, ge=1, le=64, description="threads for /generateImages")
+    deepflix_stage_workers_story: int = Field(2, ge=1, le=64, description="threads for /generate-cinematic-story")
+    deepflix_stage_queue: int = Field(8, ge=0, le=1000, description="calls per kind that may wait for a thread")
+    deepflix_stage_inflight_per_key: int = Field(2, ge=1, le=64, description="stage calls in flight per key and kind")
+    deepflix_voice_max_chars: int = Field(2000, ge=1, le=5000, description="longest text /generate-voice speaks")
+    # which providers users may pick per stage (security/allowlist.py): "story=builtin/planner,openai/chat;picture=*"
+    deepflix_user_providers: str = Field("", description="providers open to user keys per stage")
+    deepflix_voice_chars_per_request: int = Field(100, ge=1, description="a voice call costs one request per this many characters")
+
+
+class JobSettings(BaseSettings):
+    """The job system's section (was jobs.settings.JobSettings). Recovery of a killed worker's message
+    takes heartbeat_timeout plus at most maintenance_interval plus about a second: 30-33 s with these
+    defaults (bench/recovery.py; Dramatiq's own, a 60 s timeout and maintenance on 0.1% of commands, took 679 s)."""
+
+    model_config = SettingsConfigDict(env_prefix="DEEPFLIX_", env_file=".env", extra="ignore")
+
+    # broker
+    redis_namespace: str = Field("deepflix", description="prefix of every Redis key the job system writes")
+    heartbeat_timeout: float = Field(30.0, gt=0, description="s without a heartbeat before a worker is dead")
+    maintenance_chance: int = Field(10_000, ge=0, le=1_000_000, description="per million Redis commands")
+    dead_message_ttl: float = Field(14 * 86400.0, gt=0, description="s dead letters are kept")
+    maintenance_interval: float = Field(2.0, gt=0, description="s between forced queue maintenance passes")
+    reconcile_interval: float = Field(10.0, gt=0, description="s between reconciler passes")
+    reconcile_grace: float = Field(15.0, ge=0, description="s a queued stage may wait for its message")
+
+    # retries and limits
+    max_attempts: int = Field(4, ge=1, le=50, description="tries of one stage (a killed worker counts)")
+    min_backoff: float = Field(2.0, gt=0, description="s before the first retry of a failed stage")
+    max_backoff: float = Field(120.0, gt=0)
+    owner_inflight: int = Field(8, ge=1, description="stages one owner may have queued or running per queue kind")
+    cancel_poll: float = Field(1.0, gt=0, description="s between a running stage's checks that its film still wants it")
+
+    # webhooks (security/netguard.py): let them reach loopback and private addresses (a receiver on your network)
+    webhook_allow_private: bool = False
+
+    # workers
+    worker_threads: int = Field(2, ge=1, le=64)
+    worker_processes: int = Field(1, ge=1, le=64)
+    plugins: str = Field("", description="extra provider modules (comma-separated) worker processes register")
 
 
 class Settings(BaseSettings):
@@ -116,6 +200,18 @@ class Settings(BaseSettings):
     deepflix_loudness_lufs: float = Field(-16.0, ge=-30, le=-8)
     deepflix_env: str = Field("development", description="development | production")
     deepflix_secret_key: SecretStr = SecretStr("changethis")
+
+    # the sections: private attributes, not fields, so no variable named GATEWAY or JOBS is ever parsed
+    _gateway: GatewaySettings = PrivateAttr(default_factory=lambda: GatewaySettings())
+    _jobs: JobSettings = PrivateAttr(default_factory=lambda: JobSettings())
+
+    @property
+    def gateway(self) -> GatewaySettings:
+        return self._gateway
+
+    @property
+    def jobs(self) -> JobSettings:
+        return self._jobs
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

@@ -278,7 +278,7 @@ def segment_requests(lay: Layout | CutRequest, opts: FilmOptions | None = None) 
         nxt = lay.scenes[i + 1] if i + 1 < n else None
         fps = lay.fps
 
-        def rel(t: float, start: float = sc.start) -> float:
+        def rel(t: float, start: float = sc.start, fps: float = fps) -> float:
             # snapped to the frame grid: cue times are rounded to ms on the film's clock, and a
             # scene that moves (an earlier scene got longer) must give the same relative times
             return round(round((t - start) * fps) / fps, 6)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -16,7 +16,7 @@ from ..errors import InvalidInput
 def export(
     film_dir: Annotated[Path, typer.Argument(help="A film folder (holds film.json).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="otio, fcpxml or edl")] = "otio",
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the export (default FILM_DIR); media go in its media/.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the export (default FILM_DIR); media go in its media/.")] = None,
 ) -> None:
     """Export the film's timeline for an editor (OpenTimelineIO, Final Cut Pro X XML, CMX 3600 EDL)."""
     from ..storage import open_store
@@ -30,8 +30,8 @@ def export(
 
 def mcp(
     films: Annotated[Path, typer.Option("--films", help="Films folder (local mode).")] = Path("films"),
-    server: Annotated[Optional[str], typer.Option("--server", help="Act on this DeepFlix service instead (URL).")] = None,
-    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="DEEPFLIX_API_KEY", help="The service API key (with --server).")] = None,
+    server: Annotated[str | None, typer.Option("--server", help="Act on this DeepFlix service instead (URL).")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="DEEPFLIX_API_KEY", help="The service API key (with --server).")] = None,
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP instead of stdio.")] = False,
     host: Annotated[str, typer.Option(help="HTTP host.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port (0: any free one; the URL is printed on stderr).")] = 8765,

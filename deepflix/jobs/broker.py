@@ -28,14 +28,18 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from ..core import config
 from ..db.models import PRIORITIES
 from ..errors import DeepFlixError
 from ..film.plan import current as current_plan
-from .settings import job_settings
+from .redis_server import default_socket, embedded_redis
+from .settings import job_settings, time_limit
 
 log = logging.getLogger("deepflix.jobs")
 
 KINDS = ("gpu", "cpu")
+NOTIFY_ACTOR = "notify"  # the webhook's actor (webhook.py)
+NOTIFY_QUEUE = "cpu.high"  # small and urgent: ahead of the films
 TIER_PRIORITY = {"high": 0, "normal": 50, "low": 100}  # Dramatiq runs lower numbers first
 
 
@@ -71,9 +75,6 @@ def actor_name(stage: str, tier: str) -> str:
 
 
 def redis_url() -> str:
-    from ..core import config
-    from .redis_server import default_socket, embedded_redis
-
     s = config.settings
     if s.redis_url:
         return s.redis_url
@@ -86,11 +87,28 @@ def redis_url() -> str:
     raise BrokerUnavailable("no Redis for the job queue: set REDIS_URL, or start `deepflix serve` (it runs a private one)")
 
 
+# The actors' bodies. tasks.py and webhook.py hand theirs in when they are imported
+# (deepflix.jobs imports them, through worker.py, before any of its modules is used),
+# so the broker, which they send through, never imports them back.
+_handlers: dict[str, Callable[..., None]] = {}
+STAGE_HANDLER = "stage"  # every stage's actors run this one: tasks.execute
+
+
+def handle(name: str, fn: Callable[..., None]) -> None:
+    """Register an actor body: ``STAGE_HANDLER`` for the stages, or an actor of ``_extra_actors``."""
+    _handlers[name] = fn
+
+
+def _handler(name: str) -> Callable[..., None]:
+    fn = _handlers.get(name)
+    if fn is None:
+        raise DeepFlixError(f"no handler for the {name!r} actor: import deepflix.jobs before consuming")
+    return fn
+
+
 def _actor_fn(stage: str) -> Callable[[str, int], None]:
     def run(movie_id: str, stage_id: int) -> None:
-        from .tasks import execute
-
-        execute(movie_id, stage_id)
+        _handler(STAGE_HANDLER)(movie_id, stage_id)
 
     run.__name__ = run.__qualname__ = f"run_{stage}"
     run.__module__ = __name__
@@ -117,7 +135,7 @@ def declare_actors(broker: RedisBroker) -> None:
                     "max_retries": js.max_attempts + 2,
                     "min_backoff": int(js.min_backoff * 1000),
                     "max_backoff": int(js.max_backoff * 1000),
-                    "time_limit": int(js.time_limit(st.name) * 1000),
+                    "time_limit": int(time_limit(st.name) * 1000),
                 },
             )
 
@@ -136,12 +154,11 @@ def make_broker(url: str | None = None) -> RedisBroker:
         middleware=[AgeLimit(), TimeLimit(), ShutdownNotifications(), CurrentMessage(), Retries()],
     )
     declare_actors(broker)
-    from . import webhook
 
     def notify(movie_id: str) -> None:
-        webhook.notify(movie_id)
+        _handler(NOTIFY_ACTOR)(movie_id)
 
-    dramatiq.Actor(notify, broker=broker, actor_name=webhook.ACTOR, queue_name=webhook.QUEUE, priority=0,
+    dramatiq.Actor(notify, broker=broker, actor_name=NOTIFY_ACTOR, queue_name=NOTIFY_QUEUE, priority=0,
                    options={"max_retries": 8, "min_backoff": 1000, "max_backoff": 300_000, "time_limit": 60_000})
     return broker
 
@@ -183,6 +200,11 @@ def stage_message(movie_id: str, stage_id: int, stage: str, priority: str) -> dr
         kwargs={},
         options={},
     )
+
+
+def notify_message(movie_id: str) -> dramatiq.Message[Any]:
+    """The webhook call of a finished film (webhook.notify runs it)."""
+    return dramatiq.Message(queue_name=NOTIFY_QUEUE, actor_name=NOTIFY_ACTOR, args=(movie_id,), kwargs={}, options={})
 
 
 def key(*parts: str) -> str:

@@ -29,6 +29,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from dramatiq.threading import Interrupt, raise_thread_exception
+from sqlalchemy import select
+
+from ..db.models import Movie, Stage
+from ..db.session import read_session
 
 log = logging.getLogger("deepflix.jobs")
 
@@ -138,11 +142,6 @@ class StageGuard:
 
 def still_wanted(movie_id: str, stage_id: int) -> bool:
     """The stage row is still running and its film still queued or running."""
-    from sqlalchemy import select
-
-    from ..db.models import Movie, Stage
-    from ..db.session import read_session
-
     with read_session() as s:
         row = s.execute(
             select(Stage.status, Movie.status).join(Movie, Movie.id == Stage.movie_id)

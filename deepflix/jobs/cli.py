@@ -7,6 +7,14 @@ from typing import Annotated
 
 import typer
 
+from ..core.private import service_umask
+from ..db import migrate, read_session
+from .broker import expand_queues
+from .reconciler import dead_letters, reconcile
+from .settings import job_settings
+from .stats import queue_stats
+from .worker import supervise
+
 app = typer.Typer(help="The job system: workers, queue state, dead letters.", no_args_is_help=True,
                   add_completion=False)
 
@@ -18,10 +26,6 @@ def worker(
     reconcile: Annotated[bool, typer.Option(help="also run the reconciler (one pass at a time across the fleet)")] = True,
 ) -> None:
     """Run worker processes that take stages off the queues (REDIS_URL, DATABASE_URL)."""
-    from ..core.private import service_umask
-    from .broker import expand_queues
-    from .settings import job_settings
-    from .worker import supervise
 
     js = job_settings()
     expand_queues(queues)
@@ -36,8 +40,6 @@ app.command("worker")(worker)
 @app.command("stats")
 def stats() -> None:
     """Jobs by state, stage durations, queue depths, workers online, dead letters (JSON)."""
-    from ..db import migrate, read_session
-    from .stats import queue_stats
 
     migrate()
     with read_session() as s:
@@ -47,7 +49,6 @@ def stats() -> None:
 @app.command("dead-letters")
 def dead_letters_cmd(limit: Annotated[int, typer.Option(help="how many")] = 50) -> None:
     """Messages Dramatiq gave up on, newest first (JSON lines)."""
-    from .reconciler import dead_letters
 
     for d in dead_letters(limit=limit):
         typer.echo(json.dumps(d))
@@ -56,8 +57,6 @@ def dead_letters_cmd(limit: Annotated[int, typer.Option(help="how many")] = 50) 
 @app.command("reconcile")
 def reconcile_cmd() -> None:
     """One reconciler pass now: re-send stages no message carries, dispatch ready ones."""
-    from ..db import migrate
-    from .reconciler import reconcile
 
     migrate()
     typer.echo(json.dumps(reconcile()))

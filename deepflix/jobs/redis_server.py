@@ -35,6 +35,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ..core import config
 from ..core.private import SERVICE_UMASK, private_dir, private_file
 
 log = logging.getLogger("deepflix.jobs")
@@ -258,8 +259,6 @@ def start_embedded_redis(data_dir: Path | None = None, timeout: float = 10.0) ->
     """Start (or share) the private Redis under ``<data dir>/redis``; returns its URL."""
     global _current
     if data_dir is None:
-        from ..core import config
-
         data_dir = config.settings.deepflix_data_dir
     d = Path(data_dir) / "redis"
     private_dir(Path(data_dir))  # the append-only file holds every queued message

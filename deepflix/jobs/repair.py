@@ -20,7 +20,7 @@ from ..film.plan import STORY, current
 from ..plugins import stage_options
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactBroken, ArtifactStore
-from .compute import ArtifactMissing, film_parts
+from .parts import ArtifactMissing, film_parts
 from .state import Job
 
 log = logging.getLogger("deepflix.jobs")

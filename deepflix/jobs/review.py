@@ -26,11 +26,12 @@ from ..db.models import Movie, Stage
 from ..film.options import FilmOptions
 from ..film.plan import STORY, FilmParts, current
 from ..models import Story, Voice
+from ..plugins import get_provider, stage_options, supports_references
 from ..runner import StageOutcome, stage_key
 from ..storage import ArtifactStore
 from . import state
 from .dispatch import add_event, dispatch, lock_movie
-from .service import JobStateError
+from .errors import JobStateError
 
 REVIEW_POINTS = {"story": "story", "pictures": "picture"}  # the API's word -> the stage it stops after
 EDITABLE = ("awaiting_review", "succeeded", "failed", "cancelled")  # not while a render runs
@@ -167,7 +168,6 @@ def dry_run(story: dict[str, Any], options: dict[str, Any], store: ArtifactStore
     looked up as usual; otherwise it is remade ``after`` that stage (its request
     holds the new outcome, unknown before the render). ``previous``: the film's
     last rows' keys, by stage, in index order."""
-    from ..plugins import get_provider, stage_options, supports_references
 
     plan = current()
     opts = FilmOptions.model_validate(options)

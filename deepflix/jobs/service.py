@@ -22,17 +22,17 @@ from sqlalchemy.orm import Session
 
 from ..core import config
 from ..db.models import MOVIE_STATUSES, PRIORITIES, Event, Movie, Stage
-from ..errors import DeepFlixError, InvalidInput
+from ..errors import InvalidInput
+from ..language_check import check_film_language, story_voices  # a language no voice speaks: refused now
 from ..models import GenerationParams, Story, StoryRequest
 from ..pipeline import FilmOptions
+from ..plugins import resolve_providers as resolve
 from . import state
+from .errors import JobStateError
+from .review import held_after
 from .stats import queue_stats  # noqa: F401  (part of this API)
 
 RESOLUTIONS = ("360p", "480p", "720p", "1080p", "2160p")
-
-
-class JobStateError(DeepFlixError):
-    """The movie is not in a state that allows this (the gateway answers 409)."""
 
 
 @dataclass
@@ -51,7 +51,6 @@ def _first_error(exc: ValidationError) -> str:
 
 def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
     """Full provider ids per stage, fixed at submit time so every worker makes the same film."""
-    from ..plugins import resolve_providers as resolve
 
     return resolve(chosen)
 
@@ -111,7 +110,6 @@ def submit_movie(
         story_obj = Story.model_validate(story) if isinstance(story, dict) else story
     except ValidationError as exc:
         raise InvalidInput(_first_error(exc)) from exc
-    from ..language_check import check_film_language, story_voices  # a language no voice speaks: refused now
 
     check_film_language(story_obj.language if story_obj else sreq.language, dict(opts.providers),
                         writes_story=story_obj is None, voices=story_voices(story_obj))
@@ -131,7 +129,6 @@ def submit_movie(
     movie = Movie(owner=owner, request=request, options=opts.model_dump(mode="json"), status="queued",
                   priority=priority, webhook_url=webhook_url)
     if review is not None:  # stop after that stage, awaiting the owner's edits and render (jobs/review.py)
-        from .review import held_after
 
         try:
             movie.hold = held_after(review)

@@ -22,7 +22,7 @@ from ..db.models import ACTIVE_STAGE, OPEN_STAGE, Movie, Stage
 from ..film.options import FilmOptions
 from ..film.plan import FINAL, STORY, current, film_story
 from ..models import Story
-from .broker import queue_for
+from .broker import notify_message, queue_for
 from .dispatch import add_event, dispatch, lock_movie, send_after_commit
 
 
@@ -106,9 +106,7 @@ def _story_done(session: Session, movie: Movie, story: dict[str, Any]) -> None:
 
 def _webhook(session: Session, movie: Movie) -> None:
     if movie.webhook_url:
-        from .webhook import message
-
-        send_after_commit(session, message(movie.id))
+        send_after_commit(session, notify_message(movie.id))
 
 
 def _keys(session: Session, movie_id: str) -> tuple[dict[str, list[str | None]], list[dict[str, Any]]]:

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
 from ..db.models import MOVIE_STATUSES, STAGE_STATUSES, Movie, Stage
+from ..film.plan import current
+from .broker import get_broker
+from .reconciler import dead_letters, queue_depths, workers_online
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:
@@ -24,7 +27,6 @@ def stage_durations(session: Session, hours: float = 24.0, per_stage: int = 2000
     """Compute seconds of stages finished in the last ``hours`` (cache hits excluded)."""
     since = utcnow() - timedelta(hours=hours)
     out: dict[str, dict[str, float]] = {}
-    from ..film.plan import current
 
     for name in current().names:
         values = sorted(
@@ -61,11 +63,7 @@ def queue_stats(session: Session, broker: Any = None, dead_letter_limit: int = 2
         "stage_seconds": stage_durations(session),
     }
     try:
-        from .reconciler import dead_letters, queue_depths, workers_online
-
         if broker is None:
-            from .broker import get_broker
-
             broker = get_broker()
         out["queues"] = queue_depths(broker)
         out["workers"] = workers_online(broker)

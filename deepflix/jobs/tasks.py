@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+from dramatiq import Retry
 from dramatiq.middleware import CurrentMessage
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
@@ -19,11 +20,11 @@ from ..db.session import session_scope
 from ..errors import DeepFlixError, InvalidInput, ProviderError, UnknownProviderError
 from ..security.public_errors import public_message
 from ..storage import open_store
-from . import state
+from . import broker, state
 from .cancel import StageCancelled, stage_guard
 from .compute import ArtifactMissing, compute
 from .dispatch import add_event
-from .settings import job_settings
+from .settings import job_settings, time_limit
 
 log = logging.getLogger("deepflix.jobs")
 
@@ -82,7 +83,7 @@ def execute(movie_id: str, stage_id: int) -> None:
         log.info("stage %s of %s stopped: the film no longer wants it", job.stage, movie_id)
         return
     except TimeLimitExceeded:
-        limit = js.time_limit(job.stage)
+        limit = time_limit(job.stage)
         with session_scope() as s:
             state.fail_stage(s, movie_id, stage_id, f"exceeded its time limit of {limit:.0f} s")
         return
@@ -106,8 +107,9 @@ def execute(movie_id: str, stage_id: int) -> None:
         msg = CurrentMessage.get_current_message()
         if msg is None:  # run outside a worker (tests, tools): nothing re-delivers it
             raise RetryStage(message) from exc
-        from dramatiq import Retry
-
         raise Retry(message, delay=int(delay * 1000)) from exc
     with session_scope() as s:
         state.finish(s, movie_id, stage_id, done)
+
+
+broker.handle(broker.STAGE_HANDLER, execute)  # every stage actor runs this (broker.py: it never imports us)

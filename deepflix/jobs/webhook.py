@@ -16,27 +16,28 @@ import hmac
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-import dramatiq
 import httpx
+from dramatiq.middleware import CurrentMessage
 
 from ..core import config
 from ..db.models import Movie
 from ..db.session import read_session, session_scope
+from ..security.netguard import AddressRefused, resolve_checked
+from . import broker
+from .broker import NOTIFY_ACTOR as ACTOR
+from .broker import NOTIFY_QUEUE as QUEUE
+from .broker import notify_message as message
 from .dispatch import add_event
+from .settings import job_settings
 
-ACTOR = "notify"
-QUEUE = "cpu.high"  # small and urgent: ahead of the films
 _ROUTES = {"movie": "video", "srt": "subtitles.srt", "vtt": "subtitles.vtt", "poster": "poster.jpg"}  # the gateway's
 
 
 def sign(body: bytes, timestamp: str, secret: str | None = None) -> str:
     key = (secret or config.settings.deepflix_secret_key.get_secret_value()).encode()
     return "sha256=" + hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def message(movie_id: str) -> dramatiq.Message[Any]:
-    return dramatiq.Message(queue_name=QUEUE, actor_name=ACTOR, args=(movie_id,), kwargs={}, options={})
 
 
 def payload(movie: Movie) -> dict[str, Any]:
@@ -50,8 +51,6 @@ def payload(movie: Movie) -> dict[str, Any]:
 
 
 def _attempt() -> int:
-    from dramatiq.middleware import CurrentMessage
-
     msg = CurrentMessage.get_current_message()
     return int(msg.options.get("retries", 0)) + 1 if msg is not None else 1
 
@@ -60,10 +59,6 @@ def _post(url: str, body: bytes, headers: dict[str, str], allow_private: bool) -
     """POST to the address that was checked (security/netguard.py), naming the host in
     the Host header and, for https, in SNI and the certificate check: a second DNS
     lookup (which could answer with another address) never happens."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    from ..security.netguard import resolve_checked
-
     host, port, addrs = resolve_checked(url, allow_private)
     parts = urlsplit(url)
     ip = addrs[0]
@@ -82,8 +77,6 @@ def notify(movie_id: str) -> None:
     (webhook / webhook_failed / webhook_refused, with the attempt and the status);
     an error or a non-2xx answer raises, so Dramatiq retries with backoff. A refused
     address or a redirect (never followed) is not retried."""
-    from ..security.netguard import AddressRefused
-    from .settings import job_settings
 
     with read_session() as s:
         movie = s.get(Movie, movie_id)
@@ -113,3 +106,8 @@ def notify(movie_id: str) -> None:
         add_event(s, movie_id, kind, message=detail, data={"attempt": attempt, "status": status})
     if not ok and retry:
         raise RuntimeError(f"webhook for {movie_id} answered {detail}")
+
+
+broker.handle(ACTOR, notify)  # the broker's notify actor runs this (broker.py: it never imports us)
+
+__all__ = ["ACTOR", "QUEUE", "message", "notify", "payload", "sign"]

@@ -9,6 +9,7 @@ heartbeat timeout and the reconciler) and runs the reconciler.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import os
@@ -21,11 +22,18 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import dramatiq
 
-from .broker import expand_queues, get_broker
+from .. import plugins
+from ..core import config
+from ..db import migrate
+from ..plugins import providers
+from . import tasks, webhook  # noqa: F401  (importing them hands the broker its actors' bodies)
+from .broker import BrokerUnavailable, expand_queues, get_broker, redis_url, reset_broker
 from .reconciler import Reconciler, announce_worker
+from .redis_server import start_embedded_redis, stop_embedded_redis
 from .settings import job_settings
 
 log = logging.getLogger("deepflix.jobs")
@@ -34,7 +42,6 @@ _booted: weakref.WeakSet[Any] = weakref.WeakSet()  # brokers whose process_boot 
 
 def load_plugins(spec: str | None = None) -> list[str]:
     """Register extra provider modules (DEEPFLIX_PLUGINS) with the plugin manager."""
-    from .. import plugins
 
     names = [n.strip() for n in (spec if spec is not None else job_settings().plugins).split(",") if n.strip()]
     for name in names:
@@ -65,11 +72,9 @@ class WorkerHandle:
 
 def start_worker(queues: set[str], threads: int, *, reconcile: bool = False) -> WorkerHandle:
     """Start a Dramatiq worker in this process (its threads run in the background)."""
-    from ..db import migrate
 
     migrate()
     load_plugins()
-    from ..plugins import providers
 
     providers("story")  # import every provider module now, not inside the first stage a worker takes
     broker = get_broker()
@@ -127,7 +132,6 @@ def run_worker_process(queues: str, threads: int) -> int:
 
 def _safe(url: str) -> str:
     """A URL without its password, for messages."""
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     if parts.password:
@@ -155,8 +159,6 @@ def supervise(queues: str, processes: int, threads: int, *, reconcile: bool = Tr
               stop: threading.Event | None = None, on_start: Any = None) -> int:
     """Run N worker processes; a process that dies is replaced. Returns on SIGTERM/SIGINT or ``stop``."""
     expand_queues(queues)  # fail fast on a bad --queues, a missing Redis, a database that is down
-    from ..db import migrate
-    from .broker import BrokerUnavailable, redis_url
 
     url = redis_url()
     try:
@@ -220,9 +222,6 @@ class JobServices:
     reconciler: Reconciler | None = None
 
     def stop(self) -> None:
-        from .broker import reset_broker
-        from .redis_server import stop_embedded_redis
-
         if self.reconciler is not None:
             self.reconciler.stop()
         if self.worker is not None:
@@ -236,10 +235,6 @@ def start_services(threads: int | None = None, queues: str = "gpu,cpu", workers:
     """Start the job system in this process: the private Redis when REDIS_URL is
     unset, the database at head, in-process worker threads (none with
     workers=False, when `deepflix worker` processes do the work) and the reconciler."""
-    from ..core import config
-    from ..db import migrate
-    from .broker import redis_url
-    from .redis_server import start_embedded_redis
 
     embedded = not config.settings.redis_url
     url = start_embedded_redis() if embedded else redis_url()
@@ -251,8 +246,6 @@ def start_services(threads: int | None = None, queues: str = "gpu,cpu", workers:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     p = argparse.ArgumentParser(prog="python -m deepflix.jobs.worker")
     p.add_argument("--queues", default="gpu,cpu")
     p.add_argument("--threads", type=int, default=job_settings().worker_threads)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Admission
+from ..db.access import Admission
 
 
 def record(session: Session, owner: str, movie_id: str, at: datetime | None = None) -> None:

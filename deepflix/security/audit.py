@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..api import logs
-from .models import AuditEntry
+from ..core import logcontext
+from ..db.access import AuditEntry
 
 
 def record(
@@ -34,7 +34,7 @@ def record(
         outcome=outcome,
         ip=ip,
         user_agent=(user_agent or "")[:200] or None,
-        request_id=logs.request_id.get(),
+        request_id=logcontext.request_id.get(),
         detail=json.dumps(detail, sort_keys=True, default=str)[:2000] if detail else None,
     )
     session.add(entry)

@@ -23,8 +23,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..core import config
+from ..db.access import ApiKey
 from ..errors import InvalidInput
-from .models import ApiKey
 
 KEY_RE = re.compile(r"dfx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 USER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -181,9 +181,7 @@ class _KeyCache:
         self._lock = threading.Lock()
 
     def ttl(self) -> float:
-        from ..api.settings import api_settings
-
-        return api_settings().deepflix_key_cache_seconds
+        return config.settings.gateway.deepflix_key_cache_seconds
 
     def get(self, key_id: str, digest: str) -> Principal | None:
         with self._lock:

@@ -155,7 +155,7 @@ def render_scene(
     if not any(sents for _, sents in lines):
         texts = [line.text for line in request.lines]
         raise InvalidInput(f"scene {request.scene_index + 1} has nothing to say: {texts!r}")
-    for li, (line, sents) in enumerate(lines):
+    for line, sents in lines:
         if not sents:
             continue
         chunks = synth(line, voice_of(line), sents)

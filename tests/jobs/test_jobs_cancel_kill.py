@@ -60,7 +60,7 @@ def test_delete_and_cancel_mid_segment_end_its_ffmpeg(jobs_env: JobsEnv) -> None
             else:
                 assert service.cancel_movie(s, "alice", mid) is not None
         # the ffmpeg would run 120 s more; it is ended as soon as the worker sees the change
-        _wait_for(lambda: _gone(ffmpeg), 20, f"ffmpeg kept running after the {action}", jobs_env)
+        _wait_for(lambda ffmpeg=ffmpeg: _gone(ffmpeg), 20, f"ffmpeg kept running after the {action}", jobs_env)
         with read_session() as s:
             m = service.get_movie(s, "alice", mid)
             assert (m is None) if action == "delete" else (m is not None and m.status == "cancelled")

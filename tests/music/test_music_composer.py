@@ -88,7 +88,7 @@ def test_intensity_thickens_the_texture(synth: Synth) -> None:
 
 
 def test_rendered_scores_are_music_not_noise(renders: dict[str, tuple[np.ndarray, dict]]) -> None:
-    for genre, (x, info) in renders.items():
+    for genre, (x, _info) in renders.items():
         req = film_request(genre)
         assert x.shape == (int(round(req.duration * RATE)), 2)
         assert dsp.true_peak_db(x) <= -1.0 + 1e-3, genre  # no clipping, and room for the codec

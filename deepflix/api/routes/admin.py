@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import func, select
 
 from ...db.models import Movie
+from ...jobs.stats import queue_stats
 from .. import backend
 from ..deps import AdminUser, MovieId, SessionDep, audit_request
 from ..schemas import ErrorBody, JobStatus, MovieList, MoviePublic, MovieSummary
@@ -23,7 +24,6 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("/queue", responses=ADMIN_ERRORS, summary="The queue board's numbers")
 def queue(who: AdminUser, session: SessionDep) -> dict[str, Any]:
     """Films and stages by state, stage timings, queue depths, workers online, dead letters."""
-    from ...jobs.stats import queue_stats
 
     out = queue_stats(session)
     if not out.get("broker", {}).get("ok", False):

@@ -11,6 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from ...errors import InvalidInput
+from ...handoff.export import export_zip
+from ...handoff.sources import from_movie
+from ...storage import open_store
 from ..deps import OwnedMovie
 from .movies import MOVIE_ERRORS
 
@@ -18,10 +21,6 @@ router = APIRouter(prefix="/api/movies", tags=["media"])
 
 
 def _zip(movie: dict[str, Any], fmt: str) -> tuple[bytes, str]:
-    from ...handoff.export import export_zip
-    from ...handoff.sources import from_movie
-    from ...storage import open_store
-
     return export_zip(from_movie(movie, open_store()), fmt)
 
 

@@ -9,12 +9,20 @@ import threading
 import time
 from typing import Any
 
+import redis
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ... import db
+from ...core import config
 from ...errors import DeepFlixError
+from ...film.plan import current as current_plan
+from ...jobs.broker import redis_url
+from ...plugins import get_provider, stages
+from ...storage import open_store
+from .. import backend  # noqa: F401  (imports the models)
 from ..schemas import ComponentHealth, Health
 
 router = APIRouter(tags=["health"])
@@ -27,9 +35,6 @@ def _safe(exc: BaseException) -> str:
 
 
 def check_database() -> ComponentHealth:
-    from ... import db
-    from .. import backend  # noqa: F401  (imports the models)
-
     try:
         rev, head = db.current_revision(), db.head_revision()
     except Exception as exc:
@@ -40,11 +45,7 @@ def check_database() -> ComponentHealth:
 
 
 def check_broker() -> ComponentHealth:
-    import redis
-
     try:
-        from ...jobs.broker import redis_url
-
         url = redis_url()
         client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         try:
@@ -58,9 +59,6 @@ def check_broker() -> ComponentHealth:
 
 
 def check_storage() -> ComponentHealth:
-    from ...core import config
-    from ...storage import open_store
-
     try:
         store = open_store()
         probe = store.scratch_dir() / ".health"
@@ -73,10 +71,6 @@ def check_storage() -> ComponentHealth:
 
 
 def check_providers() -> dict[str, dict[str, Any]]:
-    from ...core import config
-    from ...film.plan import current as current_plan
-    from ...plugins import get_provider, stages
-
     out: dict[str, dict[str, Any]] = {}
     for stage in stages():
         name = config.settings.provider_for(stage) or current_plan()[stage].default_provider

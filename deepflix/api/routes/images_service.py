@@ -48,8 +48,12 @@ from ...models import (
     Weather,
     frame_size,
 )
-from ..service import secured_app_getattr, stage_app
+from ...plugins import get_provider
+from ...runner import run_stage
+from ...storage import open_store
+from ..service import stage_app
 from ..stage_pool import run_stage_call
+from ..stages import secured_app_getattr
 
 router = APIRouter(tags=["images"])
 
@@ -143,10 +147,6 @@ def scene_visual(item: SequenceItem, with_character: bool) -> SceneVisual:
 
 
 def _draw(body: GenerateImages, fmt: str) -> ImagesOut:
-    from ...plugins import get_provider
-    from ...runner import run_stage
-    from ...storage import open_store
-
     provider = get_provider("picture", config.settings.provider_for("picture"))
     store = open_store()
     width, height = frame_size(body.aspect, body.resolution)
@@ -195,8 +195,6 @@ async def generate_images(
 
 @router.get("/health", summary="Is the picture provider ready (no paid call)")
 async def health() -> dict[str, Any]:
-    from ...plugins import get_provider
-
     provider = get_provider("picture", config.settings.provider_for("picture"))
     info = await run_in_threadpool(provider.health)
     return {"status": "ok" if info.get("ok") else "degraded", "service": "images", **info}

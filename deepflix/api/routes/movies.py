@@ -15,10 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
+from ...jobs.settings import job_settings
 from ...security import admissions, allowlist
 from ...security.keys import Principal
+from ...security.netguard import AddressRefused, resolve_checked
 from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
+from ..responses import AUTH_ERRORS, BAD_BODY, CONFLICT, MOVIE_ERRORS
 from ..schemas import (
     ErrorBody,
     JobStatus,
@@ -27,18 +30,6 @@ from ..schemas import (
     MovieList,
     MoviePublic,
 )
-
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No API key, or not a valid one."},
-    403: {"model": ErrorBody, "description": "Not open to this key (a provider, priority high, an admin route)."},
-    429: {"model": ErrorBody, "description": "Rate limit or quota reached; see Retry-After."},
-}
-MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **AUTH_ERRORS,
-    404: {"model": ErrorBody, "description": "No such movie among the caller's."},
-}
-BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "The body is not UTF-8 text."}}
-CONFLICT = {409: {"model": ErrorBody, "description": "Not possible in the movie's current state."}}
 
 router = APIRouter(prefix="/api/movies", tags=["movies"])
 log = logging.getLogger("deepflix.api")
@@ -77,8 +68,6 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
     except allowlist.ProviderNotAllowed as exc:
         raise HTTPException(403, detail=str(exc)) from exc
     if body.webhook_url is not None:  # resolved here, before any lock: a refused address changes nothing
-        from ...jobs.settings import job_settings
-        from ...security.netguard import AddressRefused, resolve_checked
 
         try:
             await run_in_threadpool(resolve_checked, body.webhook_url, job_settings().webhook_allow_private)

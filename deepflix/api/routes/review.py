@@ -11,7 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...db.models import Movie
+from ...jobs import review as jobs_review  # its redraw, render and dry_run share the routes' names
+from ...jobs.review import EDITABLE, save_story, set_voice, versions
+from ...jobs.service import JobStateError
 from ...models import MAX_SCENES, Story, Voice
+from ...storage import open_store
 from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write
 from ..schemas import MAX_SEED, MoviePublic
@@ -62,8 +67,6 @@ class DryRun(BaseModel):
 
 
 def _view(m: Any) -> StoryView:
-    from ...jobs.review import EDITABLE, versions
-
     vs = versions(m)
     return StoryView(version=vs[-1]["version"] if vs else 0, editable=m.status in EDITABLE and m.story is not None,
                      versions=[StoryVersion(**{k: v for k, v in x.items() if k != "story"}) for x in vs],
@@ -71,8 +74,6 @@ def _view(m: Any) -> StoryView:
 
 
 def _load(movie_id: str) -> Any:
-    from ...db.models import Movie
-
     with backend.session() as s:
         m = s.get(Movie, movie_id)
         if m is None:
@@ -84,7 +85,6 @@ def _load(movie_id: str) -> Any:
 async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, fn: Any,
                 detail: dict[str, Any] | None = None, admit: bool = False) -> Any:
     """One edit in its own write transaction; 409 / 404 become the answer; audited either way."""
-    from ...jobs.service import JobStateError
 
     def run() -> Any:
         outcome, out = 200, None
@@ -122,8 +122,6 @@ def get_story(movie: OwnedMovie) -> StoryView:
 @router.get("/{movie_id}/story/versions/{version}", response_model=dict[str, Any], responses=MOVIE_ERRORS,
             summary="One saved version of a film's story")
 def get_story_version(movie: OwnedMovie, version: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
-    from ...jobs.review import versions
-
     for v in versions(_load(movie["id"])):
         if v["version"] == version:
             return dict(v["story"])
@@ -134,7 +132,6 @@ def get_story_version(movie: OwnedMovie, version: Annotated[int, Path(ge=1)]) ->
 async def put_story(request: Request, movie: OwnedMovie, who: CurrentUser, body: StoryEdit) -> StoryView:
     """The story's next version (validated whole: a bad field is a 422 naming it).
     Nothing is made until POST .../render."""
-    from ...jobs.review import save_story
 
     await _edit(request, who, movie, "story.edit",
                 lambda ws: save_story(ws, who.user, movie["id"], body.story, note=body.note), {"note": body.note})
@@ -147,8 +144,6 @@ async def put_voice(request: Request, movie: OwnedMovie, who: CurrentUser,
                     speaker: Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$",
                                                  description="A character's id, or narrator.")],
                     voice: Annotated[Voice, Body()]) -> StoryView:
-    from ...jobs.review import set_voice
-
     await _edit(request, who, movie, "story.voice", lambda ws: set_voice(ws, who.user, movie["id"], speaker, voice),
                 {"speaker": speaker, "voice": voice.model_dump()})
     return _view(_load(movie["id"]))
@@ -160,12 +155,11 @@ async def redraw(request: Request, movie: OwnedMovie, who: CurrentUser,
                  scene: Annotated[int, Path(ge=0, lt=MAX_SCENES, description="Scene index, from 0.")],
                  body: Annotated[Redraw | None, Body()] = None) -> dict[str, Any]:
     """A new seed for that scene alone (or the one given), or a changed description."""
-    from ...jobs.review import redraw as do
 
     body = body or Redraw()
     return await _edit(request, who, movie, "scene.redraw",  # type: ignore[no-any-return]
-                       lambda ws: do(ws, who.user, movie["id"], scene, seed=body.seed,
-                                     description=body.scene_description),
+                       lambda ws: jobs_review.redraw(ws, who.user, movie["id"], scene, seed=body.seed,
+                                                         description=body.scene_description),
                        {"scene": scene, **body.model_dump(exclude_none=True)})
 
 
@@ -174,8 +168,6 @@ async def redraw(request: Request, movie: OwnedMovie, who: CurrentUser,
 def dry_run(movie: OwnedMovie) -> DryRun:
     """Each stage row's request, built as the render will build it, looked up in the
     cache by its key. Rows waiting on a remade stage's new outcome say so (``after``)."""
-    from ...jobs.review import dry_run as plan
-    from ...storage import open_store
 
     if movie["story"] is None:
         raise HTTPException(409, detail="the film has no story yet")
@@ -185,7 +177,7 @@ def dry_run(movie: OwnedMovie) -> DryRun:
         if s["status"] == "succeeded" and s["artifact_key"]:
             previous.setdefault(s["name"], {})[s["scene"] or 0] = s["artifact_key"]
     keys = {name: [d.get(i) for i in range(max(d) + 1)] for name, d in previous.items()}
-    return DryRun.model_validate(plan(m.story, m.options, open_store(), keys))
+    return DryRun.model_validate(jobs_review.dry_run(m.story, m.options, open_store(), keys))
 
 
 @router.post("/{movie_id}/render", status_code=202, response_model=MoviePublic, responses=ERRORS,
@@ -193,9 +185,8 @@ def dry_run(movie: OwnedMovie) -> DryRun:
 async def render(request: Request, movie: OwnedMovie, who: CurrentUser) -> MoviePublic:
     """Makes the current story's film; unchanged stages come from the cache. A
     finished film keeps its files until the new cut replaces them."""
-    from ...jobs.review import render as do
 
-    await _edit(request, who, movie, "render", lambda ws: do(ws, who.user, movie["id"]), admit=True)
+    await _edit(request, who, movie, "render", lambda ws: jobs_review.render(ws, who.user, movie["id"]), admit=True)
     with backend.session() as s:
         out = backend.get_movie(s, who.user, movie["id"])
     if out is None:

@@ -20,14 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...core import config
 from ...errors import InvalidInput
+from ...languages import normalize_tag
 from ...models import GENRES, MAX_SCENES, Character, Scene, Story, StoryRequest
 from ...plugins import get_provider
 from ...runner import run_stage
+from ...security.allowlist import ProviderNotAllowed, check_provider
 from ...storage import open_store
 from ...story import lexicon
 from ...story.repair import nearest
-from ..service import secured_app_getattr, stage_app
+from ..service import stage_app
+from ..settings import api_settings
 from ..stage_pool import run_stage_call
+from ..stages import secured_app_getattr
 
 router = APIRouter(tags=["story"])
 
@@ -61,8 +65,6 @@ class CinematicStoryRequest(BaseModel):
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:
-        from ...languages import normalize_tag
-
         return normalize_tag(v)
 
     @field_validator("genre")
@@ -107,8 +109,6 @@ async def generate_cinematic_story(body: CinematicStoryRequest, http: Request) -
     request = body.story_request()
     who = getattr(http.state, "principal", None)
     if body.provider and who is not None:  # behind keys: the operator's allow-list (admins: any)
-        from ...security.allowlist import ProviderNotAllowed, check_provider
-        from ..settings import api_settings
 
         spec = (getattr(http.app.state, "api_settings", None) or api_settings()).deepflix_user_providers
         try:

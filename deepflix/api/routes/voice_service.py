@@ -27,10 +27,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...core import config
+from ...languages import normalize_tag
 from ...models import Segment, SpeechLine, SpeechRequest, Voice
-from ..service import secured_app_getattr, stage_app
+from ...plugins import get_provider, get_provider_class
+from ...runner import run_stage
+from ...storage import open_store
+from ..service import stage_app
 from ..settings import api_settings
 from ..stage_pool import run_stage_call
+from ..stages import secured_app_getattr
 
 router = APIRouter(tags=["voice"])
 
@@ -55,8 +60,6 @@ class GenerateVoice(BaseModel):
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:
-        from ...languages import normalize_tag
-
         return normalize_tag(v)
 
 
@@ -72,8 +75,6 @@ class VoiceAudio(BaseModel):
 
 
 def _provider(body: GenerateVoice) -> Any:
-    from ...plugins import get_provider_class
-
     cls = get_provider_class("speech", config.settings.provider_for("speech"))
     fields = cls.Options.model_fields
     opts: dict[str, Any] = {}
@@ -88,9 +89,6 @@ def _provider(body: GenerateVoice) -> Any:
 
 
 def _speak(body: GenerateVoice) -> tuple[bytes, Any, str]:
-    from ...runner import run_stage
-    from ...storage import open_store
-
     provider = _provider(body)
     request = SpeechRequest(lines=[SpeechLine(speaker="narrator", voice=Voice(voice_id=body.voice_id), text=body.text)],
                             language=body.language)
@@ -137,8 +135,6 @@ async def generate_voice(
 
 @router.get("/health", summary="Is the voice provider ready (no paid call)")
 async def health() -> dict[str, Any]:
-    from ...plugins import get_provider
-
     provider = get_provider("speech", config.settings.provider_for("speech"))
     info = await run_in_threadpool(provider.health)
     return {"status": "ok" if info.get("ok") else "degraded", "service": "voice", **info}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import deepflix.db.access  # noqa: F401  (the gateway's tables, for autogenerate)
 import deepflix.db.models  # noqa: F401  (registers the tables on Base.metadata)
 from deepflix.db.base import Base
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import deepflix.security.models  # noqa: F401  (registers the tables on Base.metadata)
+import deepflix.db.access  # noqa: F401  (registers the tables on Base.metadata)
 
 revision = "0003_admissions"
 down_revision = "0002_gateway"
