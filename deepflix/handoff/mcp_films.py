@@ -27,7 +27,8 @@ FILES = (("movie", "movie.mp4"), ("subtitles_srt", "movie.srt"), ("subtitles_vtt
 
 
 class _Job:
-    def __init__(self) -> None:
+    def __init__(self, scenes: int = 1) -> None:
+        self.scenes = scenes  # what was asked for, until the story says how many it has
         self.status = "running"
         self.error = ""
         self.done: dict[str, int] = {}
@@ -60,7 +61,7 @@ class LocalFilms:
         with self.lock:
             if film_id in self.jobs and self.jobs[film_id].status == "running":
                 raise InvalidInput(f"film {film_id!r} is being made already; follow it with film_status")
-            job = self.jobs[film_id] = _Job()
+            job = self.jobs[film_id] = _Job(len(story.scenes) if story else ask.scenes)
 
         def run() -> None:
             try:
@@ -89,7 +90,7 @@ class LocalFilms:
         folder = self._folder(film_id)
         job = self.jobs.get(film_id)
         if job is not None and job.status != "succeeded":
-            n = max(job.total.get("picture", 1), 1)
+            n = max(job.total.get("picture", job.scenes), 1)  # (the asked-for count first: progress never goes back)
             want = {"story": 1, "picture": n, "speech": n, "score": 1, "segment": n, "cut": 1}
             with job.lock:
                 stages = {st: {"done": min(job.done.get(st, 0), want[st]), "total": want[st]} for st in STAGES}

@@ -82,6 +82,7 @@ def serve_http(server: Any, host: str, port: int) -> None:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(128)  # so a client that reads the line below and connects at once waits in the backlog, not refused
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
     print(f"deepflix mcp: listening on http://{host}:{sock.getsockname()[1]}/mcp", file=sys.stderr, flush=True)

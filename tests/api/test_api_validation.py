@@ -35,7 +35,7 @@ GOOD = {"prompt": "a lighthouse keeper finds a message in a bottle", "genre": "n
         ({"providers": {"lighting": "x"}}, "providers", "'story'"),
         ({"clips": 0}, "clips", "greater than or equal to 1"),
         ({"clips": "some"}, "clips", "'none'"),
-        ({"clips": 2}, "body", "image-to-video provider"),  # none installed: refused before any work
+        ({"clips": 2, "providers": {"clip": "nonexistent/i2v"}}, "providers", "no clip provider named"),
     ],
 )
 def test_bad_fields_get_422_naming_the_field(gw: Gateway, change: dict[str, object], field: str, words: str) -> None:

@@ -47,7 +47,10 @@ def _finish(mid: str, manifest: dict[str, Any]) -> None:
                         artifact_key=key, cached=False, seconds=0.5, finished_at=now,
                         provider=manifest["providers"].get(name)))
         s.execute(update(Movie).where(Movie.id == mid).values(status="succeeded", started_at=now, finished_at=now,
-                                                              story=manifest["story"], title=manifest["story"]["title"]))
+                                                              story=manifest["story"], title=manifest["story"]["title"],
+                                                              # the record the cut leaves (film_record): it names
+                                                              # every provider, a stage without rows (clip) too
+                                                              result={k: manifest[k] for k in ("providers", "artifacts")}))
 
 
 @pytest.fixture(scope="module")
