@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pluggy
@@ -73,6 +75,19 @@ def reset() -> None:
     """Forget the loaded registry (tests that register extra plugins)."""
     global _registry
     _registry = None
+
+
+@contextmanager
+def registered(plugin: object, name: str) -> Iterator[object]:
+    """``plugin`` (a module of hook implementations) registered while the block runs, and
+    gone after it, the registry reloaded both times (a test's or a session's own providers)."""
+    pm.register(plugin, name)
+    reset()
+    try:
+        yield plugin
+    finally:
+        pm.unregister(plugin)
+        reset()
 
 
 def stages() -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "picture"))
-from comfy_fake_server import CORE_NODES, FakeComfy, serve, wait_idle  # noqa: E402
+from comfy_fake_server import CORE_NODES, FakeComfy, pointed_at, serve, wait_idle  # noqa: E402,F401 (pointed_at: for the tests)
 
 __all__ = ["FakeVideoComfy", "serve", "wait_idle", "VIDEO_NODES"]
 

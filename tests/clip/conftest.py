@@ -19,11 +19,8 @@ def clip_plugin() -> Iterator[Any]:
     sys.path.insert(0, str(HERE))
     import clip_providers
 
-    plugins.pm.register(clip_providers, "clip-test-providers")
-    plugins.reset()
     try:
-        yield clip_providers
+        with plugins.registered(clip_providers, "clip-test-providers"):
+            yield clip_providers
     finally:
-        plugins.pm.unregister(clip_providers)
-        plugins.reset()
         sys.path.remove(str(HERE))

@@ -17,7 +17,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 import imageio_ffmpeg
-from comfy_video_server import FakeVideoComfy, serve, wait_idle
+from comfy_video_server import FakeVideoComfy, pointed_at, serve
 
 from deepflix.clip.comfyui import ComfyClip
 from deepflix.core import config
@@ -33,14 +33,7 @@ def comfy() -> Any:
 
 @pytest.fixture
 def use(comfy: FakeVideoComfy, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COMFYUI_URL", comfy.url)  # type: ignore[attr-defined]
-    config.reload_settings()
-    wait_idle(comfy)
-    comfy.reset()
-    yield comfy
-    wait_idle(comfy)
-    monkeypatch.delenv("COMFYUI_URL")
-    config.reload_settings()
+    yield from pointed_at(comfy, monkeypatch)
 
 
 def _picture(path: Path, w: int = 320, h: int = 180, colour: tuple[int, int, int] = (40, 120, 200)) -> None:

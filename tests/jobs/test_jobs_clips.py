@@ -26,13 +26,10 @@ def clip_providers(jobs_env: JobsEnv) -> Iterator[Any]:
     sys.path.insert(0, str(CLIP_TESTS))
     import clip_providers as mod
 
-    plugins.pm.register(mod, "clip-test-providers")
-    plugins.reset()
     try:
-        yield mod
+        with plugins.registered(mod, "clip-test-providers"):
+            yield mod
     finally:
-        plugins.pm.unregister(mod)
-        plugins.reset()
         sys.path.remove(str(CLIP_TESTS))
 
 

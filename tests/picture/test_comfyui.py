@@ -5,6 +5,7 @@ progress, execution errors, rejected workflows, missing nodes, uploads."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ pytest.importorskip("websockets")
 starlette = pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
 
-from comfy_fake_server import FakeComfy, serve, wait_idle  # noqa: E402
+from comfy_fake_server import FakeComfy, pointed_at, serve  # noqa: E402
 
 from deepflix.core import config  # noqa: E402
 from deepflix.errors import ProviderError, ProviderUnavailable  # noqa: E402
@@ -31,15 +32,8 @@ def comfy() -> Any:
 
 
 @pytest.fixture
-def use(comfy: FakeComfy, monkeypatch: pytest.MonkeyPatch) -> FakeComfy:
-    monkeypatch.setenv("COMFYUI_URL", comfy.url)  # type: ignore[attr-defined]
-    config.reload_settings()
-    wait_idle(comfy)
-    comfy.reset()  # a fresh queue and history: no test reuses another's prompt
-    yield comfy
-    wait_idle(comfy)
-    monkeypatch.delenv("COMFYUI_URL")
-    config.reload_settings()
+def use(comfy: FakeComfy, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeComfy]:
+    yield from pointed_at(comfy, monkeypatch)
 
 
 def _request(**kw: Any) -> PictureRequest:

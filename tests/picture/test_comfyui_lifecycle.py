@@ -18,9 +18,8 @@ pytest.importorskip("websockets")
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from comfy_fake_server import FakeComfy, serve, wait_idle  # noqa: E402
+from comfy_fake_server import FakeComfy, pointed_at, serve  # noqa: E402
 
-from deepflix.core import config  # noqa: E402
 from deepflix.errors import InvalidInput, ProviderTimeout  # noqa: E402
 from deepflix.models import CharacterSheet, GenerationParams, PictureRequest, SceneVisual  # noqa: E402
 from deepflix.picture.comfyui import ComfyUI  # noqa: E402
@@ -36,15 +35,10 @@ def comfy() -> Any:
 
 @pytest.fixture
 def use(comfy: FakeComfy, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COMFYUI_URL", comfy.url)  # type: ignore[attr-defined]
-    config.reload_settings()
-    wait_idle(comfy)
-    comfy.reset()
-    yield comfy
-    comfy.step_s = 0.0
-    wait_idle(comfy)
-    monkeypatch.delenv("COMFYUI_URL")
-    config.reload_settings()
+    fixture = pointed_at(comfy, monkeypatch)
+    yield next(fixture)
+    comfy.step_s = 0.0  # a slow prompt a test left running ends soon, before the wait for an idle server
+    next(fixture, None)
 
 
 def _request(what: str = "The keeper finds a bottle on the shore", steps: int = 2) -> PictureRequest:

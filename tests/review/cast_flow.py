@@ -51,14 +51,8 @@ def register_picture_providers(register):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def registered() -> Iterator[str]:
-    mod = sys.modules[__name__]
-    plugins.pm.register(mod, "casttest")
-    plugins.reset()
-    try:
+    with plugins.registered(sys.modules[__name__], "casttest"):
         yield PROVIDER
-    finally:
-        plugins.pm.unregister(mod)
-        plugins.reset()
 
 
 FILM = {"prompt": "Two sisters keep a lighthouse and quarrel over a letter.", "num_sequences": 2,
