@@ -7,8 +7,6 @@ the section, because its fallback is the film plan's (a layer above core).
 
 from __future__ import annotations
 
-import os
-
 from ..core import config
 from ..core.config import JobSettings
 from ..film.plan import current
@@ -20,9 +18,8 @@ def job_settings() -> JobSettings:
 
 
 def time_limit(stage: str) -> float:
-    """s one attempt of a stage may run: DEEPFLIX_TIME_LIMIT_<STAGE>, else the plan's."""
-    value = os.environ.get(f"DEEPFLIX_TIME_LIMIT_{stage.upper()}")
-    return float(value) if value else current()[stage].time_limit
+    """s one attempt of a stage may run: DEEPFLIX_TIME_LIMIT_<STAGE>, else the plan's (StageSpec.limit)."""
+    return current()[stage].limit()
 
 
 __all__ = ["JobSettings", "job_settings", "time_limit"]
