@@ -31,8 +31,7 @@ def compute(job: Job, store: ArtifactStore, progress: Callable[[float, str], Non
     st = plan[job.stage]
     if st.name != STORY and job.story is None:
         raise DeepFlixError("the movie has no story yet")
-    oc = run_repairing(job, store, progress)  # the plan's request and run_stage, remaking a broken input once
-    parts = film_parts(job, store)
+    oc, parts = run_repairing(job, store, progress)  # the plan's request and run_stage, remaking a broken input once
     done = Done(key=oc.key, cached=oc.cached, seconds=oc.seconds, provider=oc.provider)
     if st.name == STORY:
         done.story = oc.result.model_dump(mode="json")

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 from ..core import config
-from ..film.plan import STORY, current
+from ..film.plan import STORY, FilmParts, current
 from ..plugins import stage_options
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactBroken, ArtifactStore
@@ -51,8 +51,9 @@ def _locate(job: Job, key: str) -> tuple[str, int | None] | None:
 
 
 def run_repairing(job: Job, store: ArtifactStore, progress: Callable[[float, str], None] | None = None,
-                  depth: int = 0) -> StageOutcome:
-    """The job's stage, built by the plan and run, remaking any broken input it meets."""
+                  depth: int = 0) -> tuple[StageOutcome, FilmParts]:
+    """The job's stage, built by the plan and run, remaking any broken input it meets; with the
+    parts it was built from (the cut's record is written from them)."""
     remade: set[str] = set()
     while True:
         try:
@@ -60,7 +61,7 @@ def run_repairing(job: Job, store: ArtifactStore, progress: Callable[[float, str
             req = current()[job.stage].build(parts, job.scene or 0)
             return run_stage(job.stage, req, store=store, provider=parts.providers.get(job.stage),
                              retries=config.settings.deepflix_retries, scene=job.scene, progress=progress,
-                             options=stage_options(job.stage, parts.providers, parts.opts.provider_options))
+                             options=stage_options(job.stage, parts.providers, parts.opts.provider_options)), parts
         except Exception as exc:
             key = _broken_key(exc)
             where = _locate(job, key) if key else None
@@ -73,7 +74,7 @@ def run_repairing(job: Job, store: ArtifactStore, progress: Callable[[float, str
             stage, scene = where
             log.warning("%s of movie %s needs %s %s, whose artifact %s is broken; making it again",
                         job.stage, job.movie_id, stage, "" if scene is None else scene, key[:12])
-            oc = run_repairing(dataclasses.replace(job, stage=stage, scene=scene), store, None, depth + 1)
+            oc, _ = run_repairing(dataclasses.replace(job, stage=stage, scene=scene), store, None, depth + 1)
             if oc.key != key:  # a provider changed since: the old key cannot be made again
                 raise ArtifactMissing(f"the {stage} artifact {key[:12]}… is broken and its stage now makes "
                                       f"{oc.key[:12]}…; retry the movie", key) from exc
