@@ -28,9 +28,9 @@ def check_story(story: Story) -> list[Finding]:
 
 
 def story_warnings(story: Story) -> list[str]:
-    """The findings as a film's ``warnings`` (film.json, the job's result, qa.json): what an LLM's
-    repair round left, or anything a planner story still has."""
-    return [str(f) for f in check_story(story)]
+    """The findings as lines (qa.json's story check; film.json's ``warnings`` rows carry the same
+    messages, see ``story_findings``): what an LLM's repair round left, or what a planner story has."""
+    return [w["message"] for w in story_findings(story)]
 
 
 def story_findings(story: Story) -> list[dict[str, Any]]:
