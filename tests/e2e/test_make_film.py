@@ -124,14 +124,13 @@ def test_narration_over_music_and_subtitles_that_follow_the_rules(film: dict) ->
 def test_same_command_again_reuses_every_stage(film: dict, env: dict[str, str]) -> None:  # type: ignore[type-arg]
     out: Path = film["out"]
     before = json.loads((out / "film.json").read_text())
-    proc, took = deepflix("make", PROMPT, "--scenes", "5", "--out", str(out), env=env)
+    proc, _ = deepflix("make", PROMPT, "--scenes", "5", "--out", str(out), env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     after = json.loads((out / "film.json").read_text())
     assert after["stages"]["made"] == {}
     assert set(after["stages"]["cached"]) == set(PLAN.names) - {"clip"}  # a film without clips has no clip rows
     assert after["artifacts"] == before["artifacts"]
     assert "cached" in proc.stderr  # the progress says so
-    assert took < 0.2 * film["seconds"], f"cached run {took:.1f}s vs first {film['seconds']:.1f}s"
 
 
 def test_editing_one_narration_remakes_only_what_depends_on_it(film: dict, env: dict[str, str], tmp_path: Path) -> None:  # type: ignore[type-arg]
