@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ..errors import InvalidInput, ProviderBadOutput, ProviderError
 from ..models import MOODS, SETTINGS, Character, Scene, Story, StoryRequest
 from ..provider import StageContext
-from . import arc
 from .base import StoryProvider
+from .planning import arc
 from .repair import RepairError, repair_story
 
 TOOL_NAME = "write_story"
