@@ -131,8 +131,9 @@ def parse(path: Path) -> dict[str, Any]:
 
 def _cast(names: list[str], genre: str, seed: int) -> list[Character]:
     """Looks and voices as the planner casts them (story/planning/cast.py), one per speaker."""
-    from ..story.planning.cast import Role, make_character, narrator_voice
-    from ..story.planning.data import load
+    from ..story.planning.cast import make_character, narrator_voice
+    from ..story.planning.roles import Role
+    from ..words import load
 
     rng = random.Random(f"{seed}:{'|'.join(names)}")
     used: dict[str, set[Any]] = defaultdict(set)

@@ -10,7 +10,7 @@ import re
 
 from ..models import Character, Story
 from ..picture.illustration.appearance import COLOURS, TOPS, drawn_look
-from ..story.planning.data import load
+from ..words import load
 from .findings import Finding
 
 HEADWEAR = (  # most specific first

@@ -12,31 +12,21 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ...creatures import ANIMALS, METALS
 from ...models import Appearance, Character, Voice, slug
+from ...words import load
 from . import lexicon as lx
-from .data import load
+from .family import choose_age
 from .prose import Person, format_fields, tidy
+from .roles import Role
 
 _KIN = frozenset(["sister", "brother", "twin", "cousin", "mother", "father", "daughter", "son"])
 _ROBOT = frozenset(["robot", "android", "cyborg", "ai"])
 # no name that is also a word the narration uses ("Moss muffles every footstep")
 _CREATURE_NAMES = ["Pip", "Bramble", "Juniper", "Biscuit", "Ember", "Rascal", "Scout", "Clover", "Sable", "Thistle"]
 _ROBOT_NAMES = ["Atlas", "Pixel", "Cobalt", "Echo", "Unit Nine", "Tinker", "Vesper", "Ferro"]
-
-
-@dataclass
-class Role:
-    slot: str  # hero | ally | rival | extra
-    head: str  # "keeper"
-    title: str  # "the lighthouse keeper" / "her sister"
-    gender: str = ""  # f | m | "" (choose)
-    creature: bool = False
-    robot: bool = False
-    given_name: str | None = None
 
 
 def _phrase(text: str) -> str:
@@ -104,8 +94,6 @@ def make_character(role: Role, genre: str, rng: random.Random, used: dict[str, s
     used["initial"].add(first[0])
     age = _age_group(role.title)
     if ages is not None:
-        from .family import choose_age
-
         age, age_phrase = choose_age(age, ages, rng)
     colours = c["colours"]
     skin_name, skin = _pick(rng, c["skin"], used["skin"], key=lambda x: x[0])

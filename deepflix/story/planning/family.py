@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from ...quality.ages import GENERATION, KIN, kin_of, parse_age, role_span, typical
-from .cast import Role
-from .data import load
+from ...words import load
+from .roles import Role
 
 Span = tuple[float, float]
 

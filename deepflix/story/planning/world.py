@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...waterside import water_of
-from ..prompt import Premise, place_preposition
+from ...words import load
 from . import lexicon as lx
-from .cast import Role, is_creature, kin_title
-from .data import load
+from .cast import is_creature, kin_title
+from .premise import Premise, place_preposition
+from .roles import Role
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .planning import lexicon as lx
+from . import lexicon as lx
 
 # nouns too abstract to be "the thing the story is about"
 _ABSTRACT = frozenset(

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from ..models import GENRES, Story, StoryRequest
-from .consistency import check_story
-from .findings import Finding
+from ..quality.consistency import check_story
+from ..quality.findings import Finding
 
 PROMPTS = (
     "A lighthouse keeper finds a message in a bottle",
@@ -41,7 +41,7 @@ PROMPTS = (
 
 def stories(prompts: Iterable[str] = PROMPTS, genres: Iterable[str] = GENRES, seeds: Iterable[int] = (0,),
             scenes: int = 6) -> Iterator[Story]:
-    from ..story.planner import plan_story
+    from .planner import plan_story
 
     for prompt in prompts:
         for genre in genres:

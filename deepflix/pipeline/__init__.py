@@ -1,15 +1,14 @@
 """The names ``deepflix make`` and older callers import, in one place.
 
 The stages are declared in ``film/plan.py``; their pure request builders are
-in ``film/requests.py``; the in-process runner is ``film/local.py``. This
+in ``film/requests.py``; the in-process runner is ``pipeline/film.py``. This
 module only re-exports them.
 """
 
 from __future__ import annotations
 
-from .film.local import FilmResult, StageEvent, check_out_dir, load_story_file, make_film
-from .film.options import FilmOptions
-from .film.requests import (
+from ..film.options import FilmOptions
+from ..film.requests import (
     CREDITS_SECONDS,
     MIN_SCENE,
     SCENE_LEAD,
@@ -29,6 +28,7 @@ from .film.requests import (
     timed_story,
     timeline,
 )
+from .film import FilmResult, StageEvent, check_out_dir, load_story_file, make_film
 
 __all__ = [
     "CREDITS_SECONDS", "MIN_SCENE", "SCENE_LEAD", "SCENE_TAIL", "TITLE_SECONDS", "TRANSITION_SECONDS",

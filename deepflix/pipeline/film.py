@@ -18,17 +18,17 @@ from typing import Any
 
 from ..core import config
 from ..errors import InvalidInput
+from ..film.clips import check_clip_provider
+from ..film.limits import StageTimeLimit, Watchdog
+from ..film.manifest import export, film_record
+from ..film.options import FilmOptions
+from ..film.plan import FINAL, STORY, FilmParts, StageSpec, current, film_story
+from ..film.requests import timed_story
 from ..models import ArtifactRef, Story, StoryRequest, slug
 from ..plugins import resolve_providers, stage_options, supports_references
 from ..quality.consistency import story_findings
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore, open_store
-from .clips import check_clip_provider
-from .limits import StageTimeLimit, Watchdog
-from .manifest import export, film_record
-from .options import FilmOptions
-from .plan import FINAL, STORY, FilmParts, StageSpec, current, film_story
-from .requests import timed_story
 
 
 @dataclass
