@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from deepflix import cli
-from deepflix.film import local
+from deepflix.pipeline import film as local
 
 CPU: dict[str, float] = {}
 _lock = threading.Lock()
