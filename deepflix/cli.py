@@ -318,7 +318,7 @@ _register_handoff(app)
 
 # sub-commands of the service stack (the `service` extra), by the module that registers them
 SERVICE_COMMANDS = {"serve": "deepflix.api.cli", "keys": "deepflix.api.cli",
-                    "worker": "deepflix.jobs.cli", "jobs": "deepflix.jobs.cli"}
+                    "worker": "deepflix.service.cli", "jobs": "deepflix.service.cli"}
 
 
 # --- quality (issue 24): the story consistency checker and the film QA report -----------------

@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...db.models import Movie
 from ...jobs import review as jobs_review  # its redraw, render and dry_run share the routes' names
+from ...jobs.errors import JobStateError
 from ...jobs.review import EDITABLE, save_story, set_voice, versions
-from ...jobs.service import JobStateError
 from ...models import MAX_SCENES, Story, Voice
+from ...service import movies, public
 from ...storage import open_store
-from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write
 from ..schemas import MAX_SEED, MoviePublic
 from .movies import BAD_BODY, CONFLICT, MOVIE_ERRORS, _check_concurrency
@@ -74,7 +74,7 @@ def _view(m: Any) -> StoryView:
 
 
 def _load(movie_id: str) -> Any:
-    with backend.session() as s:
+    with movies.read() as s:
         m = s.get(Movie, movie_id)
         if m is None:
             raise HTTPException(404, detail=f"no movie {movie_id!r} among yours")
@@ -89,9 +89,8 @@ async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, 
     def run() -> Any:
         outcome, out = 200, None
         try:
-            with backend.write_session() as ws:
+            with movies.write() as ws:
                 if admit:  # a render is admitted like a submission: counted under the user's lock
-                    backend.lock_user(ws, who.user)
                     _check_concurrency(request, who, ws)
                 out = fn(ws)
         except JobStateError as exc:
@@ -104,7 +103,7 @@ async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, 
             outcome = exc.status_code
             raise
         finally:
-            with backend.write_session() as ws:
+            with movies.write() as ws:
                 audit_request(request, ws, f"movie.{action}", who=who, target=movie["id"], outcome=outcome,
                               detail=detail)
         return out
@@ -187,8 +186,7 @@ async def render(request: Request, movie: OwnedMovie, who: CurrentUser) -> Movie
     finished film keeps its files until the new cut replaces them."""
 
     await _edit(request, who, movie, "render", lambda ws: jobs_review.render(ws, who.user, movie["id"]), admit=True)
-    with backend.session() as s:
-        out = backend.get_movie(s, who.user, movie["id"])
+    out = movies.find(who.user, movie["id"])
     if out is None:
         raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
-    return backend.movie_public(out)
+    return public.movie_public(out)
