@@ -108,6 +108,16 @@ def find(owner: str, movie_id: str) -> Record | None:
         return record(m) if m is not None else None
 
 
+def row(owner: str, movie_id: str) -> Movie | None:
+    """The owner's movie row, read in one short session and detached from it (its stages
+    loaded), for what reads more of a movie than its record holds (the story's versions)."""
+    with read() as s:
+        m = get_movie(s, owner, movie_id)
+        if m is not None:
+            s.expunge(m)
+        return m
+
+
 def owner_of(movie_id: str) -> str | None:
     """Whose film this is (for operators, who act on anyone's), or None."""
     with read() as s:
@@ -222,5 +232,5 @@ def act(action: str, owner: str, movie_id: str, admit: Callable[[Session], None]
 
 
 __all__ = ["ACTIONS", "MoviePage", "act", "cancel_movie", "delete_movie", "events", "events_after", "find",
-           "find_for_link", "get_movie", "owner_of", "list_movies", "list_summaries", "movie_public", "read", "retry_movie",
+           "find_for_link", "get_movie", "owner_of", "row", "list_movies", "list_summaries", "movie_public", "read", "retry_movie",
            "stages_of", "submit_movie", "write"]

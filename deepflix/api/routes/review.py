@@ -73,13 +73,12 @@ def _view(m: Any) -> StoryView:
                      story=m.story or {})
 
 
-def _load(movie_id: str) -> Any:
-    with movies.read() as s:
-        m = s.get(Movie, movie_id)
-        if m is None:
-            raise HTTPException(404, detail=f"no movie {movie_id!r} among yours")
-        s.expunge(m)
-        return m
+def _load(movie: dict[str, Any]) -> Movie:
+    """The owner's movie row as it is now (its story versions and options)."""
+    m = movies.row(movie["owner"], movie["id"])
+    if m is None:
+        raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
+    return m
 
 
 async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, fn: Any,
@@ -115,13 +114,13 @@ async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, 
 def get_story(movie: OwnedMovie) -> StoryView:
     if movie["story"] is None:
         raise HTTPException(404, detail="the film has no story yet")
-    return _view(_load(movie["id"]))
+    return _view(_load(movie))
 
 
 @router.get("/{movie_id}/story/versions/{version}", response_model=dict[str, Any], responses=MOVIE_ERRORS,
             summary="One saved version of a film's story")
 def get_story_version(movie: OwnedMovie, version: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
-    for v in versions(_load(movie["id"])):
+    for v in versions(_load(movie)):
         if v["version"] == version:
             return dict(v["story"])
     raise HTTPException(404, detail=f"the story has no version {version}")
@@ -134,7 +133,7 @@ async def put_story(request: Request, movie: OwnedMovie, who: CurrentUser, body:
 
     await _edit(request, who, movie, "story.edit",
                 lambda ws: save_story(ws, who.user, movie["id"], body.story, note=body.note), {"note": body.note})
-    return _view(_load(movie["id"]))
+    return _view(_load(movie))
 
 
 @router.put("/{movie_id}/voices/{speaker}", response_model=StoryView, responses=ERRORS,
@@ -145,7 +144,7 @@ async def put_voice(request: Request, movie: OwnedMovie, who: CurrentUser,
                     voice: Annotated[Voice, Body()]) -> StoryView:
     await _edit(request, who, movie, "story.voice", lambda ws: set_voice(ws, who.user, movie["id"], speaker, voice),
                 {"speaker": speaker, "voice": voice.model_dump()})
-    return _view(_load(movie["id"]))
+    return _view(_load(movie))
 
 
 @router.post("/{movie_id}/scenes/{scene}/redraw", response_model=dict[str, Any], responses=ERRORS,
@@ -170,7 +169,7 @@ def dry_run(movie: OwnedMovie) -> DryRun:
 
     if movie["story"] is None:
         raise HTTPException(409, detail="the film has no story yet")
-    m = _load(movie["id"])
+    m = _load(movie)
     previous: dict[str, dict[int, str]] = {}  # the last rows' keys: stand-ins for outcomes a render remakes
     for s in movie["stages"]:
         if s["status"] == "succeeded" and s["artifact_key"]:
