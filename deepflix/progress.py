@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from .film.plan import current
 from .pipeline import StageEvent
@@ -18,7 +18,7 @@ class Bars:
 
     def __init__(self, progress: Progress) -> None:
         self.p = progress
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.counts: dict[str, list[int]] = {}  # stage -> [done, cached]
         self.started: dict[str, float] = {}
 
