@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -20,13 +21,16 @@ from ..errors import InvalidInput
 from .common import _choice, _genre, console, out
 from .quality import _write_qa
 
+if TYPE_CHECKING:
+    from ..models import ArtifactRef
+
 
 class _Bars:
     """Rich progress bars fed by pipeline StageEvents (called from worker threads)."""
 
     def __init__(self, progress: Progress) -> None:
         self.p = progress
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.counts: dict[str, list[int]] = {}  # stage -> [done, cached]
         self.started: dict[str, float] = {}
 
@@ -64,12 +68,12 @@ class _Bars:
         self.p.update(task, completed=c[0], status=f"{status} · {took:.1f}s" + (f" · {ev.message}" if ev.message else ""))
 
 
-def _portraits(specs: list[str]) -> dict[str, object]:
+def _portraits(specs: list[str]) -> dict[str, ArtifactRef]:
     """--cast NAME=FILE, checked and stored before any work."""
     from ..film.uploads import import_portrait, read_portrait_file
     from ..storage import open_store
 
-    out: dict[str, object] = {}
+    out: dict[str, ArtifactRef] = {}
     for spec in specs:
         name, sep, path = spec.partition("=")
         if not sep or not name.strip() or not path.strip():
@@ -142,7 +146,7 @@ def make(
             language = normalize_tag(language)
         except ValueError as exc:
             raise InvalidInput(f"--language: {exc}") from None
-        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed,  # type: ignore[arg-type]
+        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed,
                                language=language)
     _choice("--aspect", aspect, ("16:9", "9:16", "1:1"))
     _choice("--resolution", resolution, ("360p", "480p", "720p", "1080p", "2160p"))
@@ -151,7 +155,7 @@ def make(
     if story is not None and portraits:  # names checked before any work when the story is known
         from ..film.local import with_portraits
 
-        story, portraits = with_portraits(story, portraits), {}  # type: ignore[arg-type]
+        story, portraits = with_portraits(story, portraits), {}
     if out_dir is not None:
         check_out_dir(out_dir)
     chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider),
@@ -162,12 +166,12 @@ def make(
 
         get_provider("picture", chosen.get("picture") or config.settings.provider_for("picture"), picture_options)
     try:
-        params = GenerationParams(seed=story.seed if story else seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)  # type: ignore[arg-type]
+        params = GenerationParams(seed=story.seed if story else seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)
     except ValueError as exc:
         raise InvalidInput(f"--steps/--sampler/--cfg-scale: {exc}") from exc
     opts = FilmOptions(
-        aspect=aspect,  # type: ignore[arg-type]
-        resolution=resolution,  # type: ignore[arg-type]
+        aspect=aspect,
+        resolution=resolution,
         params=params,
         loudness_lufs=config.settings.deepflix_loudness_lufs,
         burn_subtitles=not no_burn,

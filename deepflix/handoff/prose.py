@@ -78,7 +78,7 @@ def story_from_text(path: Path, *, genre: str, scenes: int, seed: int, store: Ar
     for chunk in chunks:
         if len(written) >= n:
             break
-        req = StoryRequest(prompt=chunk, genre=genre, num_scenes=n, seed=seed, total_chunks=k,  # type: ignore[arg-type]
+        req = StoryRequest(prompt=chunk, genre=genre, num_scenes=n, seed=seed, total_chunks=k,
                            previous_character=cast, previous_sequence=list(written))  # [] too: only chunk 1
         part: Story = run_stage("story", req, store=store, provider=provider).result
         first = first or part

@@ -206,7 +206,7 @@ class Diffusers(_Local, PictureProvider):
     version = "1"
     Options = LocalOptions
 
-    @property  # type: ignore[misc]
+    @property
     def supports_references(self) -> bool:  # type: ignore[override]
         """Only with an IP-Adapter: then each scene takes the portraits of the characters in it."""
         return self.uses_adapter()

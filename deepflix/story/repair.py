@@ -77,7 +77,7 @@ def _unwrap(data: Any) -> dict[str, Any]:
             data = data[inner]
             continue
         return data
-    return data  # type: ignore[return-value]
+    return data
 
 
 def _characters(raw: Any, problems: list[str]) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ import numpy as np
 
 @lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg  # type: ignore[import-untyped]
+    import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
