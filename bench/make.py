@@ -49,9 +49,9 @@ def encode_floor(data: Path, segment_keys: list[str]) -> tuple[float, float]:
     segment stage's arguments (``builtin/ffmpeg-segment``)."""
     from cut import raw_input, timed_ffmpeg  # bench/cut.py: the same floor, for the cut
 
+    from deepflix.cut.ffmpeg.encode import COLOR_TAGS, video_codec_args
+    from deepflix.cut.ffmpeg.probe import ffmpeg_exe
     from deepflix.models import DEFAULT_CRF, DEFAULT_PRESET
-    from deepflix.video.encode import COLOR_TAGS, video_codec_args
-    from deepflix.video.probe import ffmpeg_exe
 
     wall = cpu = 0.0
     for key in segment_keys:

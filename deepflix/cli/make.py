@@ -70,7 +70,7 @@ class _Bars:
 
 def _portraits(specs: list[str]) -> dict[str, ArtifactRef]:
     """--cast NAME=FILE, checked and stored before any work."""
-    from ..film.uploads import import_portrait, read_portrait_file
+    from ..pipeline.uploads import import_portrait, read_portrait_file
     from ..storage import open_store
 
     out: dict[str, ArtifactRef] = {}
@@ -153,7 +153,7 @@ def make(
     clip_choice = _clips(clips)
     portraits = _portraits(cast or [])
     if story is not None and portraits:  # names checked before any work when the story is known
-        from ..film.local import with_portraits
+        from ..pipeline.film import with_portraits
 
         story, portraits = with_portraits(story, portraits), {}
     if out_dir is not None:
@@ -183,7 +183,7 @@ def make(
     if review:  # review before render: the story only, and the command that makes the rest
         if request is None:
             raise InvalidInput("--review stops after the story, and --story gives one already: leave one of them out")
-        from ..film.local import make_story
+        from ..pipeline.film import make_story
 
         path = make_story(request, opts=opts, out_dir=out_dir, force=force)
         look = "".join(f" --{k} {v}" for k, v, d in (("aspect", aspect, "16:9"), ("resolution", resolution, "1080p")) if v != d)

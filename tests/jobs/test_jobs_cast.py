@@ -13,9 +13,9 @@ from PIL import Image
 
 from deepflix.db import read_session, session_scope
 from deepflix.errors import InvalidInput
-from deepflix.film.uploads import import_portrait
 from deepflix.jobs import service
 from deepflix.jobs.cast import set_portrait
+from deepflix.pipeline.uploads import import_portrait
 from deepflix.storage import open_store
 
 PROVIDERS = {**fakes.FAKES, "picture": "jobstest/ref-picture"}

@@ -2,7 +2,7 @@
 
 ``PUT /api/movies/{id}/cast/{character}`` takes one image (multipart field
 ``portrait``: PNG, JPEG or WebP, 64-4096 px a side, at most
-DEEPFLIX_MAX_UPLOAD_BYTES), stores it (film/uploads.py) and gives it to the
+DEEPFLIX_MAX_UPLOAD_BYTES), stores it (pipeline/uploads.py) and gives it to the
 character (jobs/cast.py), which saves a story version and renders again: only that
 portrait, the pictures of the scenes the character is in, the segments that show
 them and the cut are remade. Everything that can be refused is refused before the
@@ -45,9 +45,9 @@ async def put_portrait(request: Request, response: Response, movie: OwnedMovie, 
                        portrait: Annotated[UploadFile, File(description="The image: PNG, JPEG or WebP.")]) -> MoviePublic:
     """202: the film is rendered again with it. 200: the film awaits review, and the
     portrait is used at its render."""
-    from ...film.uploads import import_portrait
     from ...jobs.cast import find_character, set_portrait
     from ...jobs.review import EDITABLE
+    from ...pipeline.uploads import import_portrait
     from ...storage import open_store
 
     if movie["story"] is None:
