@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import config
 from ..errors import InvalidInput, NeedsKeyError, ProviderBadOutput, ProviderError, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import SpeechLine, SpeechRequest, SpeechResult, Voice
 from ..provider import StageContext
 from .assemble import Chunk, render_scene
@@ -244,5 +244,5 @@ class ElevenLabsSpeech(SpeechProvider):
 
 
 @hookimpl
-def register_speech_providers(register):  # type: ignore[no-untyped-def]
+def register_speech_providers(register: Register) -> None:
     register(ElevenLabsSpeech)

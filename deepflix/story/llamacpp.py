@@ -23,7 +23,7 @@ from pydantic import Field
 
 from ..core import config
 from ..errors import InvalidInput, ProviderError
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..lazy import lazy_module
 from ..models import Character, StoryRequest
 from .llm import LLMOptions, LLMStoryProvider, Reply, story_schema
@@ -208,5 +208,5 @@ class LlamaCppStoryProvider(LLMStoryProvider):
 
 
 @hookimpl
-def register_story_providers(register):  # type: ignore[no-untyped-def]
+def register_story_providers(register: Register) -> None:
     register(LlamaCppStoryProvider)

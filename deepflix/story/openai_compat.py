@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from ..core import config
 from ..errors import NeedsKeyError, ProviderError, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..lazy import lazy_module
 from ..models import StoryRequest
 from .llm import (
@@ -155,5 +155,5 @@ class OpenAIChatStoryProvider(LLMStoryProvider):
 
 
 @hookimpl
-def register_story_providers(register):  # type: ignore[no-untyped-def]
+def register_story_providers(register: Register) -> None:
     register(OpenAIChatStoryProvider)
