@@ -154,9 +154,9 @@ class ElevenLabsSpeech(SpeechProvider):
             settings["speed"] = round(min(1.2, max(0.7, speed)), 3)  # the API's range
         body: dict[str, Any] = {"text": text, "model_id": self.options.model_id, "voice_settings": settings}
         if language != "en" and "v2_5" in self.options.model_id:  # only the v2.5 models take a language to enforce
-            from ..languages import base
+            from ..languages import base as base_tag
 
-            body["language_code"] = base(language)
+            body["language_code"] = base_tag(language)
         base = config.settings.elevenlabs_base_url.rstrip("/")
         headers = {"xi-api-key": self.get_key(), "Accept": "application/json"}
         try:
