@@ -1,5 +1,5 @@
 """`deepflix keys create|list|revoke` and `deepflix serve`, added to the main CLI by
-``register(app)`` (deepflix/cli.py calls it when the `service` extra is installed)."""
+``register(app)`` (deepflix/cli/ calls it when the `service` extra is installed)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..comfy.server import ComfyServer
 from ..comfy.workflows import load_workflow as _load
 from ..errors import InvalidInput, ProviderBadOutput
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import ClipRequest, ClipResult
 from ..provider import StageContext
 from .base import ClipProvider
@@ -201,5 +201,5 @@ def _fit(refs: list[bytes], wf: dict[str, Any]) -> list[bytes]:
 
 
 @hookimpl
-def register_providers(register):  # type: ignore[no-untyped-def]
+def register_providers(register: Register) -> None:
     register(ComfyClip)

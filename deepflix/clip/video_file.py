@@ -53,7 +53,7 @@ def write_clip(data: bytes, filename: str, out_dir: Path, fps: float) -> Path:
 def _animated_to_mp4(data: bytes, filename: str, path: Path, fps: float) -> Path:
     """Each frame held for its own duration: the WebP encoder merges identical neighbours into one
     longer frame, so a frame count alone would shorten the clip."""
-    import imageio_ffmpeg  # type: ignore[import-untyped]
+    import imageio_ffmpeg
     from PIL import Image, ImageSequence
 
     try:

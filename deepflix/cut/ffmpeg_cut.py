@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import InvalidInput, ProviderError
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import CutRequest, CutResult, frame_size
 from ..provider import StageContext
 from .base import CutProvider
@@ -246,5 +246,5 @@ class FFmpegCut(CutProvider):
 
 
 @hookimpl
-def register_cut_providers(register):  # type: ignore[no-untyped-def]
+def register_cut_providers(register: Register) -> None:
     register(FFmpegCut)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..errors import InvalidInput
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import SegmentRequest, SegmentResult
 from ..provider import StageContext
 from .base import SegmentProvider
@@ -82,5 +82,5 @@ class FFmpegSegment(SegmentProvider):
 
 
 @hookimpl
-def register_segment_providers(register):  # type: ignore[no-untyped-def]
+def register_segment_providers(register: Register) -> None:
     register(FFmpegSegment)

@@ -8,10 +8,10 @@ see deepflix/db/migrations/README.md for the steps.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -34,6 +34,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. Session.execute is typed to return a Result;
+    only its CursorResult (what a DML statement gives back) has a rowcount."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC (SQLite has no time zones), read back as aware UTC,
     so the same code compares and prints times on SQLite and PostgreSQL."""
@@ -41,14 +47,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is not None:
             value = value.astimezone(UTC)
-        return value.replace(tzinfo=None)  # type: ignore[no-any-return]
+        return value.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return cast(datetime, value).replace(tzinfo=UTC)

@@ -176,15 +176,15 @@ def story_from_screenplay(path: Path, genre: str = "drama", seed: int = 0) -> St
         scenes.append(Scene(
             scene_description=f"{place}, {time}: {desc}"[:1000],
             atmosphere=f"{'inside' if sc['ie'].startswith('INT') else 'outside'}, {time}",
-            setting=_setting(sc["ie"].startswith("INT"), sc["place"]),  # type: ignore[arg-type]
-            location=place, time_of_day=time, weather=weather,  # type: ignore[arg-type]
+            setting=_setting(sc["ie"].startswith("INT"), sc["place"]),
+            location=place, time_of_day=time, weather=weather,
             shot="wide" if i == 0 or not sc["lines"] else "medium",
             characters=present, narration=action[:4000],
             dialogue=[DialogueLine(speaker=ids[w], text=t) for w, t in sc["lines"]],
-            transition=sc["transition"], music=MusicCue(mood=_MOODS[time], intensity=0.5),  # type: ignore[arg-type]
+            transition=sc["transition"], music=MusicCue(mood=_MOODS[time], intensity=0.5),
         ))
     try:
-        return Story(title=play["title"][:200], logline=scenes[0].narration[:200], genre=genre,  # type: ignore[arg-type]
+        return Story(title=play["title"][:200], logline=scenes[0].narration[:200], genre=genre,
                      prompt=f"screenplay {Path(path).name}", seed=seed, narrator=narrator_voice(genre),
                      characters=cast, scenes=scenes)
     except ValueError as exc:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..models import MAX_SCENES, Story, StoryRequest
+from ..models import MAX_SCENES, Scene, Story, StoryRequest
 from ..runner import run_stage
 from ..storage import ArtifactStore
 
@@ -73,12 +73,12 @@ def story_from_text(path: Path, *, genre: str, scenes: int, seed: int, store: Ar
     per = math.ceil(scenes / k)
     n = min(scenes, per * k)  # every chunk writes ceil(n / k) scenes; the last may write fewer
     cast = None
-    written: list = []  # type: ignore[type-arg]
+    written: list[Scene] = []
     first: Story | None = None
     for chunk in chunks:
         if len(written) >= n:
             break
-        req = StoryRequest(prompt=chunk, genre=genre, num_scenes=n, seed=seed, total_chunks=k,  # type: ignore[arg-type]
+        req = StoryRequest(prompt=chunk, genre=genre, num_scenes=n, seed=seed, total_chunks=k,
                            previous_character=cast, previous_sequence=list(written))  # [] too: only chunk 1
         part: Story = run_stage("story", req, store=store, provider=provider).result
         first = first or part

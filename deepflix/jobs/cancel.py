@@ -69,7 +69,7 @@ def _kill_tree(proc: subprocess.Popen[Any]) -> None:
     if proc.poll() is not None:
         return
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         for child in psutil.Process(proc.pid).children(recursive=True):
             try:

@@ -1,4 +1,4 @@
-"""`deepflix worker` and `deepflix jobs ...` (mounted by deepflix/cli.py through ``register``)."""
+"""`deepflix worker` and `deepflix jobs ...` (mounted by deepflix/cli/ through ``register``)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import case, event, func, select, text, update
 from sqlalchemy.orm import Session
 
-from ..db.base import utcnow
+from ..db.base import rowcount, utcnow
 from ..db.models import Event, Movie, Stage
 from .broker import get_broker, stage_message
 from .settings import job_settings
@@ -137,7 +137,7 @@ def dispatch(session: Session, owner: str | None = None) -> int:
             .where(Stage.id == stage_id, Stage.status == "ready")
             .values(status="queued", message_id=msg.message_id, queued_at=now)
         )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(res) != 1:
             continue
         add_event(session, movie_id, "stage_queued", stage=name, scene=scene, message=msg.queue_name)
         send_after_commit(session, msg)

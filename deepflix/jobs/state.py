@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from ..db.base import utcnow
+from ..db.base import rowcount, utcnow
 from ..db.models import ACTIVE_STAGE, OPEN_STAGE, Movie, Stage
 from ..film.options import FilmOptions
 from ..film.plan import FINAL, STORY, current, film_story
@@ -137,7 +137,7 @@ def claim(session: Session, movie_id: str, stage_id: int, worker: str, max_attem
         .where(Stage.id == stage_id, Stage.movie_id == movie_id, Stage.status.in_(("queued", "running")))
         .values(status="running", attempts=Stage.attempts + 1, worker=worker[:128], started_at=now)
     )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(res) != 1:
         return None
     st = session.execute(select(Stage).where(Stage.id == stage_id).execution_options(populate_existing=True)).scalar_one()
     st.provider = str((movie.options.get("providers") or {}).get(st.name, ""))[:80] or None
@@ -169,7 +169,7 @@ def finish(session: Session, movie_id: str, stage_id: int, done: Done) -> bool:
         .values(status="succeeded", artifact_key=done.key, cached=done.cached, seconds=round(done.seconds, 3),
                 provider=done.provider, finished_at=now, error=None)
     )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(res) != 1:
         return False
     st = session.get(Stage, stage_id)
     assert st is not None
@@ -223,9 +223,9 @@ def advance(session: Session, movie: Movie) -> int:
             .values(status="ready")
             .execution_options(synchronize_session=False)
         )
-        if res.rowcount:  # type: ignore[attr-defined]
-            n += res.rowcount  # type: ignore[attr-defined]
-            add_event(session, movie.id, "fan_in", stage=targets[0], data={"ready": list(targets), "count": res.rowcount})  # type: ignore[attr-defined]
+        if rowcount(res):
+            n += rowcount(res)
+            add_event(session, movie.id, "fan_in", stage=targets[0], data={"ready": list(targets), "count": rowcount(res)})
     return n
 
 
@@ -245,7 +245,7 @@ def fail_stage(session: Session, movie_id: str, stage_id: int, error: str, *, lo
         .where(Stage.id == stage_id, Stage.status.in_(("queued", "running")))
         .values(status="failed", error=error[:4000], finished_at=now)
     )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(res) != 1:
         return False
     st = session.get(Stage, stage_id)
     assert st is not None
@@ -272,7 +272,7 @@ def fall_back(session: Session, movie: Movie, row: Stage, error: str) -> bool:
         update(Stage).where(Stage.id == row.id, Stage.status.in_(("queued", "running")))
         .values(status="succeeded", artifact_key=None, cached=False, error=message[:4000], finished_at=utcnow())
     )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(res) != 1:
         return False
     add_event(session, movie.id, "stage_fallback", stage=row.name, scene=row.scene, message=message[:2000])
     advance(session, movie)
@@ -288,12 +288,12 @@ def retry_later(session: Session, movie_id: str, stage_id: int, error: str, dela
     res = session.execute(
         update(Stage).where(Stage.id == stage_id, Stage.status == "running").values(status="queued", error=error[:4000])
     )
-    if res.rowcount == 1:  # type: ignore[attr-defined]
+    if rowcount(res) == 1:
         st = session.get(Stage, stage_id)
         assert st is not None
         add_event(session, movie_id, "stage_retry", stage=st.name, scene=st.scene, message=error[:2000],
                   data={"attempt": st.attempts, "delay": round(delay, 1)})
-    return bool(res.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(res))
 
 
 def cancel(session: Session, movie_id: str) -> bool:

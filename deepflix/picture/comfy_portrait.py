@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..comfy.server import ComfyServer
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import CharacterSheet, PortraitRequest, PortraitResult
 from ..provider import StageContext
 from .base import PortraitProvider
@@ -67,5 +67,5 @@ class ComfyUIPortrait(PortraitProvider):
 
 
 @hookimpl
-def register_providers(register):  # type: ignore[no-untyped-def]
+def register_providers(register: Register) -> None:
     register(ComfyUIPortrait)

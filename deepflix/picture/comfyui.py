@@ -34,7 +34,7 @@ from ..comfy.workflows import check_choice, check_output_node
 from ..comfy.workflows import load_workflow as _load
 from ..comfy.workflows import title as _title
 from ..errors import InvalidInput, ProviderBadOutput
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import GenerationParams, PictureRequest, PictureResult, SceneVisual
 from ..provider import StageContext
 from .base import PictureProvider
@@ -241,5 +241,5 @@ class ComfyUI(PictureProvider):
 
 
 @hookimpl
-def register_picture_providers(register):  # type: ignore[no-untyped-def]
+def register_picture_providers(register: Register) -> None:
     register(ComfyUI)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core import config
 from ..errors import InvalidInput, ProviderBadOutput, ProviderError, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import GenerationParams, PictureRequest, PictureResult, PortraitRequest, PortraitResult
 from ..provider import StageContext
 from .base import PictureProvider, PortraitProvider
@@ -206,7 +206,7 @@ class Diffusers(_Local, PictureProvider):
     version = "1"
     Options = LocalOptions
 
-    @property  # type: ignore[misc]
+    @property
     def supports_references(self) -> bool:  # type: ignore[override]
         """Only with an IP-Adapter: then each scene takes the portraits of the characters in it."""
         return self.uses_adapter()
@@ -263,10 +263,10 @@ class DiffusersPortrait(_Local, PortraitProvider):
 
 
 @hookimpl
-def register_picture_providers(register):  # type: ignore[no-untyped-def]
+def register_picture_providers(register: Register) -> None:
     register(Diffusers)
 
 
 @hookimpl
-def register_providers(register):  # type: ignore[no-untyped-def]
+def register_providers(register: Register) -> None:
     register(DiffusersPortrait)  # the cast stage, by the class's own stage

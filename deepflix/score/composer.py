@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidInput
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import ScoreRequest, ScoreResult
 from ..provider import StageContext
 from . import dsp
@@ -185,5 +185,5 @@ class Composer(ScoreProvider):
 
 
 @hookimpl
-def register_score_providers(register):  # type: ignore[no-untyped-def]
+def register_score_providers(register: Register) -> None:
     register(Composer)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import config
 from ..errors import InvalidInput, NeedsKeyError, ProviderBadOutput, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import ScoreRequest, ScoreResult
 from ..provider import StageContext
 from . import dsp
@@ -266,5 +266,5 @@ def fit_duration(x: np.ndarray, duration: float, xfade_s: float = 2.0) -> np.nda
 
 
 @hookimpl
-def register_score_providers(register):  # type: ignore[no-untyped-def]
+def register_score_providers(register: Register) -> None:
     register(HttpMusicGen)

@@ -1,7 +1,7 @@
 """`deepflix jobs show / list / cancel / retry / delete`: a film as the API shows it
 (MoviePublic, JSON), read and changed through the movie service, for operators on a
 machine with the database (DATABASE_URL). Mounted with the job system's own commands
-(`deepflix worker`, `deepflix jobs stats`, ...) by deepflix/cli.py through ``register``."""
+(`deepflix worker`, `deepflix jobs stats`, ...) by deepflix/cli/ through ``register``."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import config
 from ..errors import InvalidInput, NeedsKeyError, ProviderBadOutput, ProviderError, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import SpeechLine, SpeechRequest, SpeechResult, Voice
 from ..provider import StageContext
 from .assemble import Chunk, render_scene
@@ -154,9 +154,9 @@ class ElevenLabsSpeech(SpeechProvider):
             settings["speed"] = round(min(1.2, max(0.7, speed)), 3)  # the API's range
         body: dict[str, Any] = {"text": text, "model_id": self.options.model_id, "voice_settings": settings}
         if language != "en" and "v2_5" in self.options.model_id:  # only the v2.5 models take a language to enforce
-            from ..languages import base
+            from ..languages import base as base_tag
 
-            body["language_code"] = base(language)
+            body["language_code"] = base_tag(language)
         base = config.settings.elevenlabs_base_url.rstrip("/")
         headers = {"xi-api-key": self.get_key(), "Accept": "application/json"}
         try:
@@ -244,5 +244,5 @@ class ElevenLabsSpeech(SpeechProvider):
 
 
 @hookimpl
-def register_speech_providers(register):  # type: ignore[no-untyped-def]
+def register_speech_providers(register: Register) -> None:
     register(ElevenLabsSpeech)

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InvalidInput, ProviderBadOutput, ProviderError, ProviderTimeout
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import SpeechLine, SpeechRequest, SpeechResult, Voice
 from ..provider import StageContext
 from .assemble import Chunk, effective_voice, read_wav, render_scene
@@ -151,5 +151,5 @@ class EspeakSpeech(SpeechProvider):
 
 
 @hookimpl
-def register_speech_providers(register):  # type: ignore[no-untyped-def]
+def register_speech_providers(register: Register) -> None:
     register(EspeakSpeech)

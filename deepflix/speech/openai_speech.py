@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import config
 from ..errors import InvalidInput, NeedsKeyError, ProviderBadOutput, ProviderError, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import SpeechLine, SpeechRequest, SpeechResult, Voice
 from ..provider import StageContext
 from .assemble import Chunk, render_scene
@@ -184,5 +184,5 @@ class OpenAISpeech(SpeechProvider):
 
 
 @hookimpl
-def register_speech_providers(register):  # type: ignore[no-untyped-def]
+def register_speech_providers(register: Register) -> None:
     register(OpenAISpeech)

@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InvalidInput, ProviderError
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import SpeechLine, SpeechRequest, SpeechResult, Voice
 from ..provider import StageContext
 from .assemble import Chunk, effective_voice, render_scene
@@ -265,5 +265,5 @@ class PiperSpeech(SpeechProvider):
 
 
 @hookimpl
-def register_speech_providers(register):  # type: ignore[no-untyped-def]
+def register_speech_providers(register: Register) -> None:
     register(PiperSpeech)

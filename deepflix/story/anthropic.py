@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from ..core import config
 from ..errors import NeedsKeyError, ProviderError, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..lazy import lazy_module
 from ..models import StoryRequest
 from .llm import (
@@ -73,7 +73,7 @@ class AnthropicStoryProvider(LLMStoryProvider):
     vendor = "Anthropic"
 
     def model_name(self) -> str:
-        return self.options.model or config.settings.anthropic_model  # type: ignore[attr-defined]
+        return self.options.model or config.settings.anthropic_model
 
     def get_key(self) -> str:
         key = secret(config.settings.anthropic_api_key) or os.environ.get("ANTHROPIC_API_KEY")
@@ -93,7 +93,7 @@ class AnthropicStoryProvider(LLMStoryProvider):
             api_key=self.get_key(),
             base_url=config.settings.anthropic_base_url or None,
             max_retries=0,  # the runner retries, honouring Retry-After; see llm.py
-            timeout=self.options.timeout,  # type: ignore[attr-defined]
+            timeout=self.options.timeout,
         )
 
     def _start(self, system: str, user: str) -> dict[str, Any]:
@@ -102,10 +102,10 @@ class AnthropicStoryProvider(LLMStoryProvider):
     def _ask(self, conversation: dict[str, Any], request: StoryRequest) -> Reply:
         client = self._client()
         where = str(client.base_url)
-        with map_anthropic_exceptions(where, self.model_name(), self.options.timeout):  # type: ignore[attr-defined]
+        with map_anthropic_exceptions(where, self.model_name(), self.options.timeout):
             msg = client.messages.create(
                 model=self.model_name(),
-                max_tokens=self.options.max_tokens,  # type: ignore[attr-defined]
+                max_tokens=self.options.max_tokens,
                 system=conversation["system"],
                 messages=conversation["messages"],
                 tools=[{"name": TOOL_NAME, "description": "Write the film's story: title, characters and scenes.",
@@ -135,5 +135,5 @@ class AnthropicStoryProvider(LLMStoryProvider):
 
 
 @hookimpl
-def register_story_providers(register):  # type: ignore[no-untyped-def]
+def register_story_providers(register: Register) -> None:
     register(AnthropicStoryProvider)

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from ..core import config
 from ..errors import InvalidInput, ProviderError
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..lazy import lazy_module
 from ..models import Character, StoryRequest
 from .llm import LLMOptions, LLMStoryProvider, Reply, story_schema
@@ -54,7 +54,10 @@ def grammar_schema(count: int, cast: list[Character] | None, max_text: int, max_
     """The story schema with the bounds a grammar can hold a small model to."""
     s = copy.deepcopy(story_schema())
     ch, sc = s["properties"]["characters"], s["properties"]["scenes"]
-    part = lambda f: max(12, int(max_text * f))  # noqa: E731
+
+    def part(f: float) -> int:
+        return max(12, int(max_text * f))
+
     s["properties"]["title"] = _text(part(0.2), 2)
     s["properties"]["logline"] = _text(part(0.45), 10)
     ids: dict[str, Any] = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,15}$"}
@@ -123,21 +126,22 @@ class LlamaCppStoryProvider(LLMStoryProvider):
     needs_key: ClassVar[bool] = False
     vendor = "llama.cpp"
     Options = LlamaCppOptions
+    options: LlamaCppOptions
 
     def model_name(self) -> str:
-        return self.options.model or config.settings.deepflix_llamacpp_model or ""  # type: ignore[attr-defined]
+        return self.options.model or config.settings.deepflix_llamacpp_model or ""
 
     def cache_identity(self) -> dict[str, Any]:
         name = self.model_name()
         size = os.path.getsize(name) if name and os.path.isfile(name) else None
         return {**super().cache_identity(), "model": Path(name).name if name else None, "model_bytes": size,
-                "max_text": self.options.max_text, "max_characters": self.options.max_characters}  # type: ignore[attr-defined]
+                "max_text": self.options.max_text, "max_characters": self.options.max_characters}
 
     def get_key(self) -> str:
         return ""
 
     def threads(self) -> int:
-        return self.options.threads or config.settings.deepflix_llamacpp_threads or os.cpu_count() or 1  # type: ignore[attr-defined]
+        return self.options.threads or config.settings.deepflix_llamacpp_threads or os.cpu_count() or 1
 
     def health(self) -> dict[str, Any]:
         name = self.model_name()
@@ -154,7 +158,7 @@ class LlamaCppStoryProvider(LLMStoryProvider):
         return super()._write(request, start, count, cast, previous)
 
     def _ask(self, conversation: dict[str, Any], request: StoryRequest) -> Reply:
-        opts: LlamaCppOptions = self.options  # type: ignore[assignment]
+        opts = self.options
         count, cast = _chunk.value
         model = _load(model_path(self.model_name()))
         grammar = story_grammar(count, cast, opts.max_text, opts.max_characters)
@@ -192,7 +196,8 @@ class LlamaCppStoryProvider(LLMStoryProvider):
         sampler.add_dist(seed & 0xFFFFFFFF)
         for i in range(0, len(tokens), 512):
             ctx.decode(llama.llama_batch_get_one(tokens[i:i + 512], i))
-        pos, out = len(tokens), []
+        pos = len(tokens)
+        out: list[str] = []
         for _ in range(opts.max_tokens):
             tok = sampler.sample(ctx, -1)
             if vocab.is_eog(tok):
@@ -208,5 +213,5 @@ class LlamaCppStoryProvider(LLMStoryProvider):
 
 
 @hookimpl
-def register_story_providers(register):  # type: ignore[no-untyped-def]
+def register_story_providers(register: Register) -> None:
     register(LlamaCppStoryProvider)

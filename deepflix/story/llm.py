@@ -207,6 +207,7 @@ class LLMStoryProvider(StoryProvider):
     needs_key: ClassVar[bool] = True
     writes_any_language: ClassVar[bool] = True  # asked in the prompt, checked in the reply
     Options = LLMOptions
+    options: LLMOptions  # what Provider.__init__ made of Options
     vendor: ClassVar[str] = "the model"
 
     @abstractmethod
@@ -227,7 +228,7 @@ class LLMStoryProvider(StoryProvider):
 
     def generate(self, request: StoryRequest, ctx: StageContext) -> Story:
         n = request.num_scenes
-        options: LLMOptions = self.options  # type: ignore[assignment]
+        options = self.options
         if request.previous_sequence is not None:  # the seed's chunked API: write only the next chunk
             start = len(request.previous_sequence)
             count = min(math.ceil(n / request.total_chunks), n - start)
@@ -253,7 +254,7 @@ class LLMStoryProvider(StoryProvider):
 
     def _write(self, request: StoryRequest, start: int, count: int, cast: list[Character] | None,
                previous: list[Scene]) -> Story:
-        options: LLMOptions = self.options  # type: ignore[assignment]
+        options = self.options
         conversation = self._start(SYSTEM, user_prompt(request, start, count, cast, previous))
         problem = ""
         for attempt in range(options.attempts):

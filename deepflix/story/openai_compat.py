@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from ..core import config
 from ..errors import NeedsKeyError, ProviderError, ProviderTimeout, ProviderUnavailable
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..lazy import lazy_module
 from ..models import StoryRequest
 from .llm import (
@@ -82,7 +82,7 @@ class OpenAIChatStoryProvider(LLMStoryProvider):
     vendor = "OpenAI-compatible server"
 
     def model_name(self) -> str:
-        return self.options.model or config.settings.openai_model  # type: ignore[attr-defined]
+        return self.options.model or config.settings.openai_model
 
     def get_key(self) -> str:
         key = secret(config.settings.openai_api_key) or os.environ.get("OPENAI_API_KEY")
@@ -109,7 +109,7 @@ class OpenAIChatStoryProvider(LLMStoryProvider):
             api_key=self.get_key(),
             base_url=config.settings.openai_base_url or None,
             max_retries=0,  # the runner retries, honouring Retry-After; see llm.py
-            timeout=self.options.timeout,  # type: ignore[attr-defined]
+            timeout=self.options.timeout,
         )
 
     def _start(self, system: str, user: str) -> list[dict[str, Any]]:
@@ -129,12 +129,12 @@ class OpenAIChatStoryProvider(LLMStoryProvider):
             elif mode == "json_object":
                 kwargs["response_format"] = {"type": "json_object"}
             try:
-                with map_openai_exceptions(where, self.model_name(), self.options.timeout, mode):  # type: ignore[attr-defined]
+                with map_openai_exceptions(where, self.model_name(), self.options.timeout, mode):
                     resp = client.chat.completions.create(
                         model=self.model_name(),
                         messages=conversation,
-                        max_tokens=self.options.max_tokens,  # type: ignore[attr-defined]
-                        temperature=self.options.temperature,  # type: ignore[attr-defined]
+                        max_tokens=self.options.max_tokens,
+                        temperature=self.options.temperature,
                         seed=request.seed,
                         **kwargs,
                     )
@@ -155,5 +155,5 @@ class OpenAIChatStoryProvider(LLMStoryProvider):
 
 
 @hookimpl
-def register_story_providers(register):  # type: ignore[no-untyped-def]
+def register_story_providers(register: Register) -> None:
     register(OpenAIChatStoryProvider)

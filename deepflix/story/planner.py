@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import InvalidInput
-from ..hookspecs import hookimpl
+from ..hookspecs import Register, hookimpl
 from ..models import Character, Scene, Story, StoryRequest
 from ..provider import StageContext
 from ..quality.ages import parse_age
@@ -299,5 +299,5 @@ class PlannerStoryProvider(StoryProvider):
 
 
 @hookimpl
-def register_story_providers(register):  # type: ignore[no-untyped-def]
+def register_story_providers(register: Register) -> None:
     register(PlannerStoryProvider)

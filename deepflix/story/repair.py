@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from pydantic import ValidationError
 
@@ -77,7 +77,7 @@ def _unwrap(data: Any) -> dict[str, Any]:
             data = data[inner]
             continue
         return data
-    return data  # type: ignore[return-value]
+    return cast(dict[str, Any], data)  # four wrappers deep: what is left is taken as the story
 
 
 def _characters(raw: Any, problems: list[str]) -> list[dict[str, Any]]:
@@ -186,8 +186,8 @@ def _scene(raw: Any, i: int, resolve: Any, prev: dict[str, Any] | None, problems
     setting = nearest(a.get("setting"), SETTINGS, lx.SETTING_SYNONYMS, None) or nearest(
         f"{location} {desc}", SETTINGS, lx.SETTING_SYNONYMS, None) or (prev or {}).get("setting") or "interior"
     present: list[str] = []
-    for ref in a.get("characters") if isinstance(a.get("characters"), list) else re.split(
-            r",|\band\b|;", _text(a.get("characters"))):
+    named = a.get("characters")
+    for ref in named if isinstance(named, list) else re.split(r",|\band\b|;", _text(named)):
         cid = resolve(ref)
         if cid and cid not in present:
             present.append(cid)

@@ -113,7 +113,7 @@ def feed_hub(app: Any, s: Any) -> FeedHub:
     if hub is None or hub.loop is not loop:
         hub = app.state.sse_hub = FeedHub(lambda: s.deepflix_sse_poll_seconds)
         hub.loop = loop
-    return hub  # type: ignore[no-any-return]
+    return hub
 
 
 def _parse_id(value: str | None) -> int:

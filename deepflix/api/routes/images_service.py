@@ -138,10 +138,10 @@ def scene_visual(item: SequenceItem, with_character: bool) -> SceneVisual:
     text = f"{item.scene_description} {item.atmosphere}".lower()
     return SceneVisual(
         scene_description=item.scene_description, atmosphere=item.atmosphere or "calm",
-        setting=item.setting or _pick(_SETTINGS, text, "field"),  # type: ignore[arg-type]
-        time_of_day=item.time_of_day or _pick(_TIMES, text, "day"),  # type: ignore[arg-type]
-        weather=item.weather or _pick(_WEATHER, text, "clear"),  # type: ignore[arg-type]
-        shot=item.shot or _pick(_SHOTS, text, "medium" if with_character else "wide"),  # type: ignore[arg-type]
+        setting=item.setting or _pick(_SETTINGS, text, "field"),
+        time_of_day=item.time_of_day or _pick(_TIMES, text, "day"),
+        weather=item.weather or _pick(_WEATHER, text, "clear"),
+        shot=item.shot or _pick(_SHOTS, text, "medium" if with_character else "wide"),
         characters=["main"] if with_character else [],
     )
 

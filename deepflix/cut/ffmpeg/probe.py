@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import struct
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 
 @lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg  # type: ignore[import-untyped]
+    import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
@@ -136,7 +137,7 @@ class Mp4Layout:
         return next((t for t in self.tracks if t.handler == handler), None)
 
 
-def _boxes(data: bytes, start: int, end: int):  # type: ignore[no-untyped-def]
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[str, int, int]]:
     pos = start
     while pos + 8 <= end:
         size, kind = struct.unpack(">I4s", data[pos : pos + 8])

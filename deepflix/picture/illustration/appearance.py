@@ -194,8 +194,8 @@ def derive(sheet: CharacterSheet) -> Appearance:
         skin = next((METAL_WORDS[t] for t in _tokens(sheet.base_traits) if t in METAL_WORDS),
                     METALS[_hash(sheet, "metal") % len(METALS)][1])
         style = "bald"
-    return Appearance(skin=skin, hair=hair, hair_style=style, build=build, height=height,  # type: ignore[arg-type]
-                      top=top, bottom=bottom, accessory=accessory, accent=accent)  # type: ignore[arg-type]
+    return Appearance(skin=skin, hair=hair, hair_style=style, build=build, height=height,
+                      top=top, bottom=bottom, accessory=accessory, accent=accent)
 
 
 def appearance_for(sheet: CharacterSheet) -> Appearance:

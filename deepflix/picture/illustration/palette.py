@@ -53,7 +53,7 @@ def hue_shift(c: RGB, deg: float) -> RGB:
 
 
 # time of day: (sky top, sky horizon, sun/moon colour, sun height 0..1 above horizon, ambient, stars)
-_TIME = {
+_TIME: dict[str, tuple[RGB, RGB, RGB, float, RGB, float]] = {
     "dawn": ((72, 86, 150), (250, 184, 160), (255, 214, 170), 0.16, (205, 185, 200), 0.15),
     "day": ((66, 128, 208), (192, 220, 240), (255, 250, 232), 0.78, (255, 252, 245), 0.0),
     "dusk": ((52, 46, 108), (250, 140, 84), (255, 160, 80), 0.07, (200, 150, 150), 0.05),
@@ -61,7 +61,7 @@ _TIME = {
 }
 
 # genre grade: (saturation, tint colour, tint amount, contrast, brightness)
-_GENRE = {
+_GENRE: dict[str, tuple[float, RGB, float, float, float]] = {
     "noir": (0.18, (180, 190, 205), 0.10, 1.30, 0.92),
     "sci-fi": (1.05, (60, 200, 220), 0.12, 1.10, 1.0),
     "fantasy": (1.20, (170, 110, 230), 0.10, 1.05, 1.03),
@@ -155,7 +155,7 @@ def words(text: str) -> set[str]:
 
 def make_look(time_of_day: str, weather: str, setting: str, genre: str, atmosphere: str, description: str) -> Look:
     top, hor, sun, height, amb, stars = _TIME.get(time_of_day, _TIME["day"])
-    top, hor, sun, amb = (tuple(float(v) for v in c) for c in (top, hor, sun, amb))  # type: ignore[assignment]
+    top, hor, sun, amb = ((float(c[0]), float(c[1]), float(c[2])) for c in (top, hor, sun, amb))
     fog = rain = snow = clouds = wind = 0.0
     lightning = False
     weather = shown_weather(setting, weather)  # no rain in space, even when an LLM's story says so
@@ -172,16 +172,16 @@ def make_look(time_of_day: str, weather: str, setting: str, genre: str, atmosphe
         wind, clouds = 0.8, 0.35
     if clouds > 0.5:  # overcast: a flatter, greyer sky and a dimmer sun
         grey = (luma(hor) * 0.8,) * 3
-        top = mix(top, mix(grey, top, 0.3), clouds * 0.6)  # type: ignore[arg-type]
-        hor = mix(hor, grey, clouds * 0.55)  # type: ignore[arg-type]
-        amb = mix(amb, mul(amb, 0.8), clouds)  # type: ignore[arg-type]
+        top = mix(top, mix(grey, top, 0.3), clouds * 0.6)
+        hor = mix(hor, grey, clouds * 0.55)
+        amb = mix(amb, mul(amb, 0.8), clouds)
     if weather == "storm":
-        top, hor = mul(top, 0.55), mul(hor, 0.6)  # type: ignore[arg-type]
+        top, hor = mul(top, 0.55), mul(hor, 0.6)
     if setting == "underwater":
-        top, hor = mix((40, 160, 190), top, 0.25), mix((6, 40, 70), hor, 0.15)  # type: ignore[arg-type]
+        top, hor = mix((40, 160, 190), top, 0.25), mix((6, 40, 70), hor, 0.15)
         stars = 0.0
     if setting == "space":
-        top, hor, stars = (4, 4, 14), (18, 14, 40), 1.0  # type: ignore[assignment]
+        top, hor, stars = (4, 4, 14), (18, 14, 40), 1.0
     sat, tint, amount, contrast, bright = _GENRE.get(genre, _GENRE["drama"])
     wset = words(atmosphere + " " + description)
     for w, (s, t, a, b, f) in _MOOD_WORDS.items():
@@ -192,12 +192,12 @@ def make_look(time_of_day: str, weather: str, setting: str, genre: str, atmosphe
         fog = max(fog, 0.35)
     ground = GROUND.get(setting, GROUND["field"])
     look = Look(
-        sky_top=top, sky_horizon=hor, sun=sun, sun_height=height, ambient=amb, stars=stars,  # type: ignore[arg-type]
-        haze=hor, ground=ground, key=sun, fog=fog, rain=rain, snow=snow, clouds=clouds,  # type: ignore[arg-type]
+        sky_top=top, sky_horizon=hor, sun=sun, sun_height=height, ambient=amb, stars=stars,
+        haze=hor, ground=ground, key=sun, fog=fog, rain=rain, snow=snow, clouds=clouds,
         lightning=lightning, wind=wind, night=time_of_day == "night",
         grade_params=(sat, tint, amount, contrast, bright),
     )
-    look.sky_top, look.sky_horizon, look.sun = look.grade(top), look.grade(hor), look.grade(sun)  # type: ignore[arg-type]
+    look.sky_top, look.sky_horizon, look.sun = look.grade(top), look.grade(hor), look.grade(sun)
     look.ground = look.lit(ground)
     look.haze = mix(look.sky_horizon, look.ground, 0.18 if time_of_day != "night" else 0.35)
     if setting in ("space", "underwater"):

@@ -4,7 +4,9 @@ and ages fit the relations (a parent a generation older than their child, a teen
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Callable
 
 from ...quality.ages import GENERATION, KIN, kin_of, parse_age, role_span, typical
 from ...words import load
@@ -13,7 +15,7 @@ from .roles import Role
 Span = tuple[float, float]
 
 
-def relate(roles: list[Role], group_of) -> None:  # type: ignore[no-untyped-def]
+def relate(roles: list[Role], group_of: Callable[[str], str]) -> None:
     """A genre's kin role ("the estranged father") becomes the hero's ("her estranged father");
     one that no age of the hero could fit (a retired hero's grandmother) becomes a friend."""
     hero = roles[0]
@@ -51,7 +53,7 @@ def _own(role: Role, group: str) -> Span:
     return (max(lo, want[0]), min(hi, want[1])) if want else (lo, hi)
 
 
-def hero_span(roles: list[Role], group_of) -> Span:  # type: ignore[no-untyped-def]
+def hero_span(roles: list[Role], group_of: Callable[[str], str]) -> Span:
     """The hero's ages that leave room for every relation: old enough for a son, young enough
     for a living grandmother."""
     lo, hi = 0.0, 120.0
@@ -90,7 +92,7 @@ def span_for(role: Role, hero_age: float) -> Span | None:
     return lo, hi
 
 
-def choose_age(group: str, span: Span | None, rng) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def choose_age(group: str, span: Span | None, rng: random.Random) -> tuple[str, str]:
     """(group, age phrase): the role's own group when it fits the span, else the nearest that does."""
     ages = load("common")["ages"]
     if span is None:

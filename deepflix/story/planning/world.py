@@ -125,7 +125,7 @@ def _location(setting: str, name: str, prep: str) -> Location:
 def build_world(prem: Premise, genre: str, rng: random.Random) -> list[Location]:
     """Primary location first, then two or three others that belong near it."""
     g, c = load(genre), load("common")
-    places = []
+    places: list[Location] = []
     for p in prem.places:
         setting = lx.PLACE_SETTING.get(p.head.lower(), "city" if p.proper else "interior")  # "Shanghai": a city
         name = p.definite()

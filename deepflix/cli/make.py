@@ -1,55 +1,28 @@
-"""The `deepflix` command. Thin: it parses, validates, shows progress, and maps
-DeepFlixError to one line on stderr (exit 2 for bad input, 1 for a failed stage)."""
+"""`deepflix make`: a film from a prompt, a story JSON, a screenplay, prose or a batch."""
 
 from __future__ import annotations
 
-import errno
-import os
-import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from .errors import DeepFlixError, InvalidInput, UnknownProviderError
+from ..errors import InvalidInput
+from .common import _choice, _genre, console, out
+from .quality import _write_qa
 
-app = typer.Typer(
-    name="deepflix",
-    help="Turn a text prompt into a finished, narrated short film.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(stderr=True)
-out = Console()
-
-GENRE_ALIASES = {"scifi": "sci-fi", "sci fi": "sci-fi", "science fiction": "sci-fi", "romantic": "romance"}
+if TYPE_CHECKING:
+    from ..models import ArtifactRef
 
 
-def _genre(value: str) -> str:
-    from .models import GENRES
-
-    g = GENRE_ALIASES.get(value.strip().lower(), value.strip().lower())
-    if g not in GENRES:
-        raise InvalidInput(f"unknown genre {value!r}; choose one of: {', '.join(GENRES)}")
-    return g
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise InvalidInput(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-    return value
-
-
-def _portraits(specs: list[str]) -> dict[str, object]:
+def _portraits(specs: list[str]) -> dict[str, ArtifactRef]:
     """--cast NAME=FILE, checked and stored before any work."""
-    from .pipeline.uploads import import_portrait, read_portrait_file
-    from .storage import open_store
+    from ..pipeline.uploads import import_portrait, read_portrait_file
+    from ..storage import open_store
 
-    out: dict[str, object] = {}
+    out: dict[str, ArtifactRef] = {}
     for spec in specs:
         name, sep, path = spec.partition("=")
         if not sep or not name.strip() or not path.strip():
@@ -59,7 +32,6 @@ def _portraits(specs: list[str]) -> dict[str, object]:
     return out
 
 
-@app.command("make")
 def make(
     prompt: Annotated[str | None, typer.Argument(help="What the film is about.")] = None,
     genre: Annotated[str, typer.Option("--genre", "-g", help="noir, sci-fi, fantasy, horror, comedy, romance, adventure, drama")] = "drama",
@@ -95,10 +67,10 @@ def make(
         "workflow=my_api.json, checkpoint=x.safetensors, width=512, height=512, scheduler=karras, timeout_s=900.")] = None,
 ) -> None:
     """Make a film from a prompt (or from a story JSON with --story)."""
-    from .core import config
-    from .handoff import commands as handoff
-    from .models import MAX_SCENES, GenerationParams, StoryRequest
-    from .pipeline import FilmOptions, check_out_dir, load_story_file, make_film
+    from ..core import config
+    from ..handoff import commands as handoff
+    from ..models import MAX_SCENES, GenerationParams, StoryRequest
+    from ..pipeline import FilmOptions, check_out_dir, load_story_file, make_film
 
     if batch is not None:  # films in turn, each with its own folder under --out (default films/)
         handoff.make_batch(batch, out_dir or Path("films"), server, api_key, {
@@ -117,38 +89,38 @@ def make(
             raise InvalidInput(f"--scenes must be between 1 and {MAX_SCENES}; got {scenes}")
         if len(prompt) > 2000:
             raise InvalidInput(f"the prompt is {len(prompt)} characters; at most 2000")
-        from .languages import normalize_tag
+        from ..languages import normalize_tag
 
         try:
             language = normalize_tag(language)
         except ValueError as exc:
             raise InvalidInput(f"--language: {exc}") from None
-        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed,  # type: ignore[arg-type]
+        request = StoryRequest(prompt=prompt, genre=_genre(genre), num_scenes=scenes, seed=seed,
                                language=language)
     _choice("--aspect", aspect, ("16:9", "9:16", "1:1"))
     _choice("--resolution", resolution, ("360p", "480p", "720p", "1080p", "2160p"))
     clip_choice = _clips(clips)
     portraits = _portraits(cast or [])
     if story is not None and portraits:  # names checked before any work when the story is known
-        from .pipeline.film import with_portraits
+        from ..pipeline.film import with_portraits
 
-        story, portraits = with_portraits(story, portraits), {}  # type: ignore[arg-type]
+        story, portraits = with_portraits(story, portraits), {}
     if out_dir is not None:
         check_out_dir(out_dir)
     chosen = {k: v for k, v in (("story", story_provider), ("picture", picture_provider), ("speech", speech_provider),
                                 ("score", score_provider), ("clip", clip_provider)) if v}
     picture_options = _provider_options(picture_option or [])
     if picture_options:  # a bad option fails now, before any stage runs
-        from .plugins import get_provider
+        from ..plugins import get_provider
 
         get_provider("picture", chosen.get("picture") or config.settings.provider_for("picture"), picture_options)
     try:
-        params = GenerationParams(seed=story.seed if story else seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)  # type: ignore[arg-type]
+        params = GenerationParams(seed=story.seed if story else seed, sampler=sampler, steps=steps, cfg_scale=cfg_scale)
     except ValueError as exc:
         raise InvalidInput(f"--steps/--sampler/--cfg-scale: {exc}") from exc
     opts = FilmOptions(
-        aspect=aspect,  # type: ignore[arg-type]
-        resolution=resolution,  # type: ignore[arg-type]
+        aspect=aspect,
+        resolution=resolution,
         params=params,
         loudness_lufs=config.settings.deepflix_loudness_lufs,
         burn_subtitles=not no_burn,
@@ -160,7 +132,7 @@ def make(
     if review:  # review before render: the story only, and the command that makes the rest
         if request is None:
             raise InvalidInput("--review stops after the story, and --story gives one already: leave one of them out")
-        from .pipeline.film import make_story
+        from ..pipeline.film import make_story
 
         path = make_story(request, opts=opts, out_dir=out_dir, force=force)
         look = "".join(f" --{k} {v}" for k, v, d in (("aspect", aspect, "16:9"), ("resolution", resolution, "1080p")) if v != d)
@@ -168,7 +140,7 @@ def make(
         out.print(f"read and edit it, then continue with: deepflix make --story {path}{look}", soft_wrap=True)
         return
     t0 = time.perf_counter()
-    from .progress import bars
+    from ..progress import bars
 
     with bars(console) as on_event:
         result = make_film(request, story=story, opts=opts, out_dir=out_dir, force=force, on_event=on_event,
@@ -180,7 +152,7 @@ def make(
     table.add_column("made", justify="right")
     table.add_column("cached", justify="right")
     table.add_column("wall s", justify="right")
-    from .film.plan import current
+    from ..film.plan import current
 
     for spec in current():
         st = spec.name
@@ -203,7 +175,7 @@ def _clips(value: str | None) -> str | int | None:
     """--clips none|all|N."""
     if value is None or value.strip().lower() in ("none", "all"):
         return value.strip().lower() if value else None
-    from .models import MAX_SCENES
+    from ..models import MAX_SCENES
 
     if value.strip().isdigit() and 1 <= int(value) <= MAX_SCENES:
         return int(value)
@@ -224,155 +196,3 @@ def _provider_options(pairs: list[str]) -> dict[str, object]:
         except ValueError:
             out[key.strip()] = value
     return out
-
-
-@app.command("providers")
-def providers() -> None:
-    """List the providers of every stage."""
-    from .plugins import configured_provider, stages
-    from .plugins import providers as list_providers
-
-    for st in stages():
-        chosen = configured_provider(st)
-        for pid, cls in sorted(list_providers(st).items()):
-            mark = "*" if pid == chosen else " "
-            key = f" (needs {cls.key_env_var})" if cls.needs_key else ""
-            out.print(f"{mark} {st:<8} {pid}{key}")
-
-
-@app.command("contact-sheet")
-def contact_sheet(
-    film_dir: Annotated[Path, typer.Argument(help="A film folder (holds film.json).")],
-    output: Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write (default FILM_DIR/contact_sheet.png).")] = None,
-) -> None:
-    """Write a contact sheet PNG of a film's pictures (its storyboard)."""
-    from .picture.contact_sheet import contact_sheet_for_film
-    from .storage import open_store
-
-    if not (film_dir / "film.json").exists():
-        raise InvalidInput(f"{film_dir} holds no film.json: give the folder `deepflix make` printed")
-    path = contact_sheet_for_film(film_dir, open_store(), out_png=output)
-    out.print(str(path))
-
-
-from .handoff.commands import register as _register_handoff  # noqa: E402  (export, mcp)
-
-_register_handoff(app)
-
-# sub-commands of the service stack (the `service` extra), by the module that registers them
-SERVICE_COMMANDS = {"serve": "deepflix.api.cli", "keys": "deepflix.api.cli",
-                    "worker": "deepflix.service.cli", "jobs": "deepflix.service.cli"}
-
-
-# --- quality (issue 24): the story consistency checker and the film QA report -----------------
-@app.command("check-story")
-def check_story_cmd(file: Annotated[Path, typer.Argument(help="a story.json (or a film.json manifest)")]) -> None:
-    """List the contradictions in a story; exit 1 when there are any, 0 when it is clean."""
-    from .pipeline import load_story_file
-    from .quality.consistency import check_story
-
-    findings = check_story(load_story_file(file))
-    for f in findings:
-        out.print(str(f), markup=False, highlight=False, soft_wrap=True)
-    if findings:
-        console.print(f"{len(findings)} contradiction(s)")
-        sys.exit(1)  # not typer.Exit: main() runs the app with standalone_mode=False, which returns its code
-    out.print("no contradictions found")
-
-
-def _write_qa(film_dir: Path, target_lufs: float) -> None:
-    from .quality.qa import hearing_by_default, run_qa
-    from .storage import open_store
-
-    try:
-        # by ear only when asked: loading the speech model costs seconds on every make; the
-        # picture a segment at a time from the store, so an edit decodes only what it re-encoded
-        report = run_qa(film_dir, target_lufs=target_lufs, hearing=hearing_by_default() or False,
-                        store=open_store())
-    except Exception as exc:  # the film is made; a QA fault must not fail the command
-        console.print(f"qa: not measured ({type(exc).__name__}: {exc})")
-        return
-    failed = [c["name"] for c in report["checks"] if not c["passed"]]
-    out.print(f"      qa: {film_dir / 'qa.json'} " + ("(every check passed)" if not failed else f"(failed: {', '.join(failed)})"))
-
-
-@app.command("qa")
-def qa_cmd(
-    film_dir: Annotated[Path, typer.Argument(help="a film folder (movie.mp4, movie.srt, story.json)")],
-    target: Annotated[float, typer.Option(help="the integrated loudness the film should have, LUFS")] = -16.0,
-    hearing: Annotated[bool | None, typer.Option("--hearing/--no-hearing",
-                                                    help="speech by ear (default: when the qa extra is installed)")] = None,
-) -> None:
-    """Measure a finished film, write qa.json beside it; exit 1 when a check fails."""
-    from .quality.qa import run_qa
-
-    report = run_qa(film_dir, target_lufs=target, hearing=hearing)
-    for c in report["checks"]:
-        out.print(f"{'pass' if c['passed'] else 'FAIL'}  {c['name']:<24} {c['value']!s:<10} {c['threshold']}",
-                  markup=False, highlight=False)
-    out.print(f"wrote {Path(film_dir) / 'qa.json'}")
-    if not report["passed"]:
-        sys.exit(1)
-
-
-# --- end quality ---------------------------------------------------------------------------------
-
-
-def _mount_optional(argv: list[str]) -> None:
-    """Mount the service sub-commands when they are asked for (or for --help):
-    importing the service stack costs seconds that `deepflix make` should not pay."""
-    first = next((a for a in argv if not a.startswith("-")), None)
-    if first in SERVICE_COMMANDS:
-        modules = [SERVICE_COMMANDS[first]]
-    elif first is None or first not in {c.name for c in app.registered_commands if c.name}:
-        modules = sorted(set(SERVICE_COMMANDS.values()))
-    else:
-        modules = []
-    for module in modules:
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError:
-            continue  # the `service` extra is not installed
-        register = getattr(mod, "register", None)
-        if register is not None:
-            register(app)
-
-
-def _fail(message: str, code: int) -> None:
-    """One line on stderr, never wrapped, then exit."""
-    print(" ".join(message.split()), file=sys.stderr)
-    sys.exit(code)
-
-
-def main() -> None:
-    """Entry point: one clear line for errors, never a traceback."""
-    _mount_optional(sys.argv[1:])
-    try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        _fail("aborted", 130)
-    except typer.TyperException as exc:  # usage errors: bad option values, missing arguments
-        msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        _fail(f"error: {msg}", getattr(exc, "exit_code", 2) or 2)
-    except (InvalidInput, UnknownProviderError) as exc:
-        _fail(f"error: {exc}", 2)
-    except DeepFlixError as exc:
-        if os.environ.get("DEEPFLIX_RAISE_ERRORS"):
-            raise
-        _fail(f"error: {exc}", 1)
-    except KeyboardInterrupt:
-        _fail("interrupted: finished stages are kept; run the same command to resume", 130)
-    except Exception as exc:  # a bug: say so in one line; DEEPFLIX_RAISE_ERRORS=1 shows the traceback
-        if os.environ.get("DEEPFLIX_RAISE_ERRORS"):
-            raise
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # not a bug: a full disk
-            where = f" writing {exc.filename}" if exc.filename else ""
-            _fail(f"error: no space left on the disk{where}; free some space and run the same command again "
-                  "(finished stages are kept)", 2)
-        _fail(f"error: internal error ({type(exc).__name__}: {exc}); rerun with DEEPFLIX_RAISE_ERRORS=1 for details", 1)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,3 @@
+from . import main
+
+main()  # python -m deepflix.cli, as before it was a package
