@@ -11,12 +11,12 @@ from .errors import InvalidInput
 
 # the story providers that write in any language the model knows
 from .languages import LLM_STORY_PROVIDERS
+from .plugins import get_provider_class, providers
+from .speech.base import SpeechProvider
 
 
 def language_hint(tag: str) -> str:
     """Which speech providers can speak ``tag``: for error messages."""
-    from .plugins import providers
-    from .speech.base import SpeechProvider
 
     able = [cls.provider_id for cls in sorted(providers("speech").values(), key=lambda c: c.provider_id)
             if issubclass(cls, SpeechProvider) and cls.supports_language(tag)]
@@ -36,8 +36,6 @@ def check_film_language(language: str, providers: dict[str, str], *, writes_stor
                         voices: Iterable[str] = ("default",)) -> None:
     """Raise InvalidInput naming what to change when the chosen providers cannot make the
     film in ``language``. ``providers``: stage -> provider id (resolved)."""
-    from .plugins import get_provider_class
-    from .speech.base import SpeechProvider
 
     if languages.base(language) == "en":
         return

@@ -11,6 +11,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .core import config
 from .errors import UnknownProviderError
 from .film.plan import current as current_plan
 from .provider import Provider
@@ -125,7 +126,6 @@ def _uninstalled(stage: str, name: str | None) -> bool:
 def configured_provider(stage: str) -> str:
     """The provider id a stage uses when a film names none: the settings', else the plan's default
     ("" for a stage only some films use, with no provider installed)."""
-    from .core import config
 
     name = config.settings.provider_for(stage)
     return "" if _uninstalled(stage, name) else get_provider_class(stage, name).provider_id
@@ -134,7 +134,6 @@ def configured_provider(stage: str) -> str:
 def resolve_providers(chosen: dict[str, str] | None = None) -> dict[str, str]:
     """Full provider ids for every stage of the plan: the chosen ones, else the settings', else
     the plan's defaults. Fixed once per film, so every worker makes the same film."""
-    from .core import config
 
     chosen = chosen or {}
     s = config.settings

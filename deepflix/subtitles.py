@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from .languages import SubtitleRules, subtitle_rules
+from .languages import SubtitleRules, is_rtl, subtitle_rules
 from .models import Segment, SubtitleCue
 
 MAX_LINE = 42
@@ -368,7 +368,6 @@ def _stamp(t: float, sep: str) -> str:
 def _lines(text: str, language: str) -> str:
     """Right-to-left lines start with a right-to-left mark, so a line that opens with a Latin
     name or a digit is still laid out right to left by every player."""
-    from .languages import is_rtl
 
     if language == "en" or not is_rtl(language):
         return text

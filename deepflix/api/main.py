@@ -34,7 +34,9 @@ from .docs import install_docs
 from .metrics import STAGE_BUCKETS, Metrics
 from .middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from .routes import admin, events, health, media, movies, scenes
+from .routes import cast as cast_routes  # the cast's portraits (jobs/cast.py)
 from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
+from .routes import quality as quality_route  # the film QA report (deepflix/quality)
 from .routes import review as review_routes  # review before render (jobs/review.py)
 from .service import STAGE_SERVICES, error_status, invalid_input, without_health
 from .settings import ApiSettings, api_settings
@@ -182,13 +184,11 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     app.include_router(media.router)
     app.include_router(scenes.router)
     app.include_router(review_routes.router)
-    from .routes import cast as cast_routes  # the cast's portraits (jobs/cast.py)
 
     app.include_router(cast_routes.router)
     app.include_router(admin.router)
 
     app.include_router(export_route.router)
-    from .routes import quality as quality_route  # the film QA report (deepflix/quality)
 
     app.include_router(quality_route.router)
     if s.deepflix_mount_stage_services:

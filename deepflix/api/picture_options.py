@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core import config
 from ..errors import InvalidInput
+from ..plugins import get_provider
 
 ALIASES = {"cfg_scale": "cfg"}  # the seed's name -> the provider's option
 
@@ -27,7 +29,6 @@ class OptionRefused(InvalidInput):
 
 def _open_keys(provider_id: str) -> tuple[set[str], str]:
     """The option names open to callers for this provider, and the setting that says so."""
-    from ..core import config
 
     if provider_id == "comfyui/workflow":
         raw = config.settings.deepflix_comfyui_api_options
@@ -39,8 +40,6 @@ def check(provider_id: str, options: dict[str, Any]) -> dict[str, Any]:
     """The options as the provider takes them; OptionRefused (422) for a key or value not allowed."""
     if not options:
         return {}
-    from ..core import config
-    from ..plugins import get_provider
 
     opened, setting = _open_keys(provider_id)
     out: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from ..core import config
 from ..errors import ProviderBadOutput, ProviderError, ProviderTimeout, ProviderUnavailable
 from .prompt import PromptRun, prompt_id_for
 
@@ -22,7 +23,6 @@ _SERVER_IDS: dict[str, str] = {}  # our prompt_id -> the server's, for a server 
 
 
 def comfyui_url() -> str:
-    from ..core import config
 
     return str(config.settings.comfyui_url).rstrip("/")
 

@@ -21,13 +21,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..core import config
+from ..core.private import private_dir, private_file
+
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _makers: dict[tuple[str, bool], sessionmaker[Session]] = {}
 
 
 def database_url() -> str:
-    from ..core import config
 
     return config.settings.database
 
@@ -39,8 +41,6 @@ def is_sqlite(bind: Any) -> bool:
 def _private_sqlite(db: Path) -> None:
     """The database holds key hashes and every prompt: 0600 (its -wal and -shm files take
     its mode), in a 0700 folder when that is the data folder or one we make."""
-    from ..core import config
-    from ..core.private import private_dir, private_file
 
     if not db.parent.is_dir() or db.parent.resolve() == Path(config.settings.deepflix_data_dir).resolve():
         private_dir(db.parent)

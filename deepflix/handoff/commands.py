@@ -11,6 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
+from ..storage import open_store
+from . import batch as b
+from .fountain import story_from_screenplay
+from .prose import story_from_text
 
 
 def export(
@@ -19,7 +23,6 @@ def export(
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the export (default FILM_DIR); media go in its media/.")] = None,
 ) -> None:
     """Export the film's timeline for an editor (OpenTimelineIO, Final Cut Pro X XML, CMX 3600 EDL)."""
-    from ..storage import open_store
     from .export import check_format, export_film
     from .sources import from_film_dir
 
@@ -63,7 +66,6 @@ def _stdout_for_protocol() -> None:
 def make_batch(batch: Path, films: Path, server: str | None, api_key: str | None, defaults: dict[str, Any]) -> None:
     from rich.console import Console
 
-    from . import batch as b
 
     items = b.read_batch(batch, defaults)
     err = Console(stderr=True)
@@ -91,12 +93,9 @@ def story_from_inputs(screenplay: Path | None, from_text: Path | None, genre: st
     if screenplay is not None and from_text is not None:
         raise InvalidInput("give --screenplay or --from-text, not both")
     if screenplay is not None:
-        from .fountain import story_from_screenplay
 
         return story_from_screenplay(screenplay, genre=genre, seed=seed)
     if from_text is not None:
-        from ..storage import open_store
-        from .prose import story_from_text
 
         return story_from_text(from_text, genre=genre, scenes=scenes, seed=seed, store=open_store(),
                                provider=story_provider)

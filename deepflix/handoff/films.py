@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..models import MAX_SCENES, Aspect, Genre, Resolution, slug
+from ..core import config
+from ..models import MAX_SCENES, Aspect, GenerationParams, Genre, Resolution, StoryRequest, slug
+from ..pipeline import FilmOptions, check_out_dir, make_film
 
 REQUEST_FILE = "request.json"  # beside film.json: what was asked, so the film can be re-rendered alike
 
@@ -56,9 +58,6 @@ def is_made(folder: Path) -> bool:
 
 def make_one(ask: FilmAsk, folder: Path, *, story: Any = None, force: bool = False, on_event: Any = None) -> Any:
     """Make the film into folder (in this process), recording the request beside it."""
-    from ..core import config
-    from ..models import GenerationParams, StoryRequest
-    from ..pipeline import FilmOptions, check_out_dir, make_film
 
     check_out_dir(folder)
     (Path(folder) / REQUEST_FILE).write_text(ask.model_dump_json(indent=2))

@@ -22,6 +22,7 @@ from ..comfy.slots import keep_slots, slot_count, slot_nodes
 from ..errors import ProviderBadOutput
 from ..models import PictureRequest
 from ..provider import StageContext
+from .illustrator import render
 from .portrait import sheet_figure_box
 from .prompts import character_fragment
 
@@ -31,7 +32,6 @@ Box = tuple[int, int, int, int]  # x, y, w, h in the generation frame
 def regions(request: PictureRequest, width: int, height: int, n: int) -> list[Box]:
     """Where each of the first ``n`` characters stands: the illustrator's box for them in this
     scene drawn at the generation size, or the j-th of ``n`` even columns when it draws none."""
-    from .illustrator import render
 
     drawn = render(request.model_copy(update={"width": width, "height": height, "references": []})).figure_boxes
     out: list[Box] = []

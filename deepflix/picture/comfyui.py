@@ -33,12 +33,14 @@ from ..comfy.server import ComfyServer
 from ..comfy.workflows import check_choice, check_output_node
 from ..comfy.workflows import load_workflow as _load
 from ..comfy.workflows import title as _title
+from ..core import config
 from ..errors import InvalidInput, ProviderBadOutput
 from ..hookspecs import Register, hookimpl
 from ..models import GenerationParams, PictureRequest, PictureResult, SceneVisual
 from ..provider import StageContext
 from .base import PictureProvider
 from .comfy_refs import wire_references
+from .illustrator import render
 from .prompts import model_size, negative_prompt, positive_prompt, scene_seed
 
 # our sampler names -> ComfyUI's KSampler sampler_name
@@ -58,7 +60,6 @@ _CANVAS = ("EmptyImage", "SolidMask")  # take it when titled "canvas"
 def _setting(name: str) -> Any:
     """A default read from the settings when the options are made (so tests and the CLI can reload them)."""
     def get() -> Any:
-        from ..core import config
 
         return getattr(config.settings, f"deepflix_comfyui_{name}")
     return get
@@ -160,7 +161,6 @@ class ComfyUI(PictureProvider):
     # ------------------------------------------------------------------ the stage
 
     def reference_png(self, request: PictureRequest, width: int, height: int) -> bytes:
-        from .illustrator import render
 
         if self.options.reference == "character" and request.characters:
             main = request.characters[0]

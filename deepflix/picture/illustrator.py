@@ -42,6 +42,7 @@ from .illustration.scenery import (
     rim_light,
     weather_layer,
 )
+from .portrait import draw_portrait
 
 # where the horizon sits, as a fraction of the height
 HORIZON = {
@@ -198,7 +199,6 @@ class IllustratorPortrait(PortraitProvider):
     version = "1"
 
     def portrait(self, request: PortraitRequest, ctx: StageContext) -> PortraitResult:
-        from .portrait import draw_portrait
 
         return draw_portrait(request, Path(ctx.out_dir))
 

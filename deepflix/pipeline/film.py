@@ -29,6 +29,8 @@ from ..plugins import resolve_providers, stage_options, supports_references
 from ..quality.consistency import story_findings
 from ..runner import StageOutcome, run_stage
 from ..storage import ArtifactStore, open_store
+from ..story.storyfile import read_story_json
+from .uploads import import_portrait, read_portrait_file
 
 
 @dataclass
@@ -67,7 +69,6 @@ def check_out_dir(out: Path) -> Path:
 
 
 def load_story_file(path: Path) -> Story:
-    from ..story.storyfile import read_story_json
 
     data = read_story_json(Path(path))  # bounded, and every failure one clear line
     if isinstance(data, dict) and "story" in data and "scenes" not in data:
@@ -84,7 +85,6 @@ def load_story_file(path: Path) -> Story:
 def _import_portrait_paths(data: dict[str, Any], base: Path) -> None:
     """A character's ``portrait`` given as a file path (relative to the story file) is
     brought into the store and replaced by its reference."""
-    from .uploads import import_portrait, read_portrait_file
 
     for ch in data.get("characters") or []:
         if isinstance(ch, dict) and isinstance(ch.get("portrait"), str):

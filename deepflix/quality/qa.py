@@ -20,6 +20,8 @@ from ..models import Story, SubtitleCue
 from ..storage import ArtifactStore
 from ..subtitles import check_rules
 from . import by_segment, media
+from . import hearing as ear
+from .consistency import story_warnings
 
 THRESHOLDS = {
     "loudness_lu": 1.0,  # |integrated - target| in LU
@@ -116,12 +118,10 @@ def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
             for a, b, text in raw]
     broken = check_rules(cues, bounds)
     checks.append(_check("subtitle_rules", len(broken), "0 broken rules", not broken, broken=broken[:20]))
-    from .consistency import story_warnings
 
     found = story_warnings(story)  # what an LLM's repair round left: the film's warnings (film.json)
     checks.append(_check("story_consistency", len(found), "0 contradictions", not found, findings=found[:50]))
     if hearing is not False:
-        from . import hearing as ear
 
         if ear.available() or hearing:
             heard = ear.listen(audio, raw)

@@ -13,6 +13,7 @@ any installed provider.
 from __future__ import annotations
 
 from ..errors import InvalidInput
+from ..plugins import configured_provider, providers, stages
 from .keys import Principal
 
 
@@ -36,7 +37,6 @@ def parse(spec: str, stages: tuple[str, ...]) -> dict[str, set[str] | None]:
 
 def allowed(stage: str, spec: str) -> list[str]:
     """The installed providers of ``stage`` that users may pick under ``spec`` (DEEPFLIX_USER_PROVIDERS)."""
-    from ..plugins import configured_provider, providers, stages
 
     installed = set(providers(stage))
     rules = parse(spec, stages())

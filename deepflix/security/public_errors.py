@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ..errors import DeepFlixError, InvalidInput, NeedsKeyError, ProviderBadOutput, ProviderError
+from ..film.plan import current
 
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()\[\]]*[^\s'\"<>()\[\].,:;]")
 _IP = re.compile(r"\[?\b(?:\d{1,3}\.){3}\d{1,3}\b\]?(?::\d{1,5})?|\[[0-9a-fA-F:]*:[0-9a-fA-F:]+\](?::\d{1,5})?")
@@ -30,7 +31,6 @@ def redact(text: str) -> str:
 
 def _chosen(stage: str) -> str:
     """The stage whose provider a user picks for ``stage``: the cast follows the picture provider."""
-    from ..film.plan import current
 
     plan = current()
     return (plan[stage].follows or stage) if stage in plan else stage

@@ -18,6 +18,7 @@ import secrets
 from pathlib import Path
 
 from ..core import config
+from ..core.private import private_dir
 
 log = logging.getLogger("deepflix.security")
 
@@ -36,7 +37,6 @@ def is_loopback(host: str) -> bool:
 
 def read_or_create(path: Path) -> str:
     """The secret kept in ``path``; made (random, 0600, never replaced) when absent."""
-    from ..core.private import private_dir
 
     private_dir(path.parent)
     try:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from ..models import GENRES, Story, StoryRequest
 from ..quality.consistency import check_story
 from ..quality.findings import Finding
+from .planner import plan_story
 
 PROMPTS = (
     "A lighthouse keeper finds a message in a bottle",
@@ -41,7 +42,6 @@ PROMPTS = (
 
 def stories(prompts: Iterable[str] = PROMPTS, genres: Iterable[str] = GENRES, seeds: Iterable[int] = (0,),
             scenes: int = 6) -> Iterator[Story]:
-    from .planner import plan_story
 
     for prompt in prompts:
         for genre in genres:

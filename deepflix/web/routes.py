@@ -26,6 +26,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .. import plugins
+from ..film.plan import current
 from ..models import GENRES, MAX_SCENES, SAMPLERS, Aspect, Resolution
 
 log = logging.getLogger("deepflix.web")
@@ -93,10 +95,8 @@ def _static(request: Request, path: str) -> str:
 
 def _provider_choices() -> dict[str, dict[str, Any]]:
     """Each stage's registered providers and the server's configured default."""
-    from .. import plugins
 
     out: dict[str, dict[str, Any]] = {}
-    from ..film.plan import current
 
     for stage in current().names:
         try:
@@ -118,7 +118,6 @@ def _stages_json() -> str:
     """The plan's stages and their labels, for the pages' scripts (body data-stages)."""
     import json
 
-    from ..film.plan import current
 
     return json.dumps([[st.name, st.label] for st in current()])
 

@@ -17,8 +17,12 @@ from fastapi import APIRouter, Depends, File, HTTPException, Path, Request, Resp
 from fastapi.concurrency import run_in_threadpool
 
 from ...errors import InvalidInput
+from ...jobs.cast import find_character, set_portrait
+from ...jobs.review import EDITABLE
 from ...models import Story
+from ...pipeline.uploads import import_portrait
 from ...service import files, movies, public
+from ...storage import open_store
 from ..deps import CurrentUser, OwnedMovie, media_movie, settings_of
 from ..schemas import ErrorBody, MoviePublic
 from .media import RangeFileResponse
@@ -44,10 +48,6 @@ async def put_portrait(request: Request, response: Response, movie: OwnedMovie, 
                        portrait: Annotated[UploadFile, File(description="The image: PNG, JPEG or WebP.")]) -> MoviePublic:
     """202: the film is rendered again with it. 200: the film awaits review, and the
     portrait is used at its render."""
-    from ...jobs.cast import find_character, set_portrait
-    from ...jobs.review import EDITABLE
-    from ...pipeline.uploads import import_portrait
-    from ...storage import open_store
 
     if movie["story"] is None:
         raise HTTPException(409, detail="the film has no story yet, so no cast: retry it first")

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from ...errors import InvalidInput, UnknownProviderError
 from ...jobs.errors import JobStateError
 from ...jobs.settings import job_settings
+from ...plugins import configured_provider, get_provider_class
 from ...security import admissions, allowlist
 from ...security.keys import Principal
 from ...security.netguard import AddressRefused, resolve_checked
 from ...service import movies, public
 from ...service.admission import QuotaExceeded, admit
 from ...service.submit import check_provider
+from .. import picture_options
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
 from ..responses import AUTH_ERRORS, BAD_BODY, CONFLICT, MOVIE_ERRORS
 from ..schemas import (
@@ -114,8 +116,6 @@ def _picture_options(body: MovieCreate) -> dict[str, Any]:
     """The body's picture options, within what the operator opens (a 422 naming the key otherwise)."""
     if not body.picture_options:
         return {}
-    from ...plugins import configured_provider, get_provider_class
-    from .. import picture_options
 
     try:
         pid = get_provider_class("picture", body.providers.get("picture")).provider_id if body.providers.get(
