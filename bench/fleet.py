@@ -24,7 +24,7 @@ worker made, the segment phase's span, and peak RSS (sampled from /proc every
 once. Then each mode's ratio, and what the 1-worker run's stage seconds say for N
 machines (scenes are independent; the plan lets segments spread).
 
-    python bench/fleet.py --scenes 36               # ~10 minutes of 1080p film
+    python bench/fleet.py --scenes 40               # ~10 minutes of 1080p film (34 made 518 s)
     python bench/fleet.py --scenes 8 --modes pinned  # a short check
 """
 
@@ -347,7 +347,7 @@ def n_machines(r1: dict[str, Any], n_scenes: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scenes", type=int, default=36)
+    p.add_argument("--scenes", type=int, default=40)
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--resolution", default="1080p")
     p.add_argument("--speech", default="piper/joe")
