@@ -198,6 +198,8 @@ class Settings(BaseSettings):
     deepflix_workers: int = Field(2, ge=1, le=64, description="parallel scene tasks in process")
     deepflix_retries: int = Field(3, ge=0, le=10, description="attempts after the first for transient faults")
     deepflix_loudness_lufs: float = Field(-16.0, ge=-30, le=-8)
+    deepflix_encoder_threads: int | None = Field(
+        None, ge=1, le=64, description="threads of each software video encode (x264's -threads); unset = the encoder's own")
     deepflix_env: str = Field("development", description="development | production")
     deepflix_secret_key: SecretStr = SecretStr("changethis")
 

@@ -101,3 +101,42 @@ def test_bad_settings_are_refused_before_work() -> None:
     req = vs.request(Path("/tmp"), [0.5], ["amber"]).model_copy(update={"preset": "warp9"})
     with pytest.raises(InvalidInput, match="warp9"):
         FFmpegCut().check_inputs(req)
+
+
+def test_encoder_threads_setting_reaches_x264(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DEEPFLIX_ENCODER_THREADS holds a segment's x264 to that many threads: x264 writes the
+    settings it ran with into the stream (its SEI), so the file itself says so."""
+    import os
+    import re
+
+    from deepflix.core import config
+
+    req = vs.request(tmp_path / "in", [0.5], ["amber"])
+    sreq = segment_requests(req, FilmOptions(resolution="360p"))[0]
+
+    def threads_used(setting: str | None, out: str) -> str:
+        if setting is None:
+            monkeypatch.delenv("DEEPFLIX_ENCODER_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("DEEPFLIX_ENCODER_THREADS", setting)
+        config.reload_settings()
+        res = FFmpegSegment().generate(sreq, vs.ctx_for(tmp_path / out))
+        found = re.search(rb"x264 - core .*? threads=(\d+)", (tmp_path / out / res.video).read_bytes())
+        assert found, "no x264 settings string in the segment"
+        return found.group(1).decode()
+
+    try:
+        assert threads_used("1", "one") == "1"
+        assert threads_used("3", "three") == "3"
+        if len(os.sched_getaffinity(0)) > 1:  # unset: x264's own count, 1.5 per core
+            assert threads_used(None, "default") != "1"
+    finally:
+        monkeypatch.delenv("DEEPFLIX_ENCODER_THREADS", raising=False)
+        config.reload_settings()
+    with pytest.raises(ValueError):  # a bad value is refused when the settings are read
+        monkeypatch.setenv("DEEPFLIX_ENCODER_THREADS", "0")
+        try:
+            config.reload_settings()
+        finally:
+            monkeypatch.delenv("DEEPFLIX_ENCODER_THREADS")
+            config.reload_settings()

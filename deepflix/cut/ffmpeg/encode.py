@@ -26,6 +26,7 @@ from typing import IO
 
 import numpy as np
 
+from ...core import config
 from ...errors import InvalidInput, ProviderError
 from .probe import ffmpeg_exe
 
@@ -88,19 +89,31 @@ def check_preset(preset: str) -> None:
         raise InvalidInput(f"unknown encoder preset {preset!r}; use one of {', '.join(X264_PRESETS)}")
 
 
+def thread_args() -> list[str]:
+    """``-threads N`` for a software encoder when DEEPFLIX_ENCODER_THREADS is set: a
+    worker machine given one core per worker (or a fleet benchmark simulating that)
+    holds each encode to its share, instead of x264's 1.5 threads per core of the
+    whole machine. Not in the cache keys: like x264's own default, which follows the
+    machine's cores, it changes how an encode is scheduled, not what was asked for."""
+    n = config.settings.deepflix_encoder_threads
+    return ["-threads", str(n)] if n else []
+
+
 def video_codec_args(codec: str, crf: int, preset: str, fps: int, nvenc: bool = False) -> tuple[str, list[str]]:
     """(encoder name, its arguments) for the request's codec, quality and speed.
 
     ``crf`` is on x264's scale; the other encoders get the value that gives them
     about the same quality. Every choice keeps yuv420p, BT.709 tags and a
-    keyframe at least every 10 s (seeking)."""
+    keyframe at least every 10 s (seeking). The software encoders take
+    ``thread_args()`` (NVENC has no CPU threads to hold)."""
     check_preset(preset)
     gop = ["-g", str(fps * 10)]
+    sw = [*gop, *thread_args()]
     if codec == "h264":
         if nvenc and encoder_works("h264_nvenc"):
             return "h264_nvenc", ["-c:v", "h264_nvenc", "-preset", _NVENC_PRESET[preset], "-tune", "hq",
                                   "-rc", "vbr", "-cq", str(min(51, crf + 2)), "-b:v", "0", "-profile:v", "high", *gop]
-        return "libx264", ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", *gop]
+        return "libx264", ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", *sw]
     if codec == "h265":
         if nvenc and encoder_works("hevc_nvenc"):
             return "hevc_nvenc", ["-c:v", "hevc_nvenc", "-preset", _NVENC_PRESET[preset], "-tune", "hq", "-rc", "vbr",
@@ -108,15 +121,15 @@ def video_codec_args(codec: str, crf: int, preset: str, fps: int, nvenc: bool = 
         if "libx265" not in available_encoders():
             raise InvalidInput("codec 'h265' needs an ffmpeg with libx265; this one has none")
         return "libx265", ["-c:v", "libx265", "-preset", preset, "-crf", str(min(51, crf + 4)), "-tag:v", "hvc1",
-                           "-x265-params", "log-level=error", *gop]
+                           "-x265-params", "log-level=error", *sw]
     if codec == "av1":
         av1_crf = str(min(63, round(crf * 1.25) + 8))
         if "libsvtav1" in available_encoders():
             return "libsvtav1", ["-c:v", "libsvtav1", "-preset", str(_SVT_PRESET[preset]), "-crf", av1_crf,
-                                 "-svtav1-params", "tune=0", *gop]
+                                 "-svtav1-params", "tune=0", *sw]
         if "libaom-av1" in available_encoders():
             return "libaom-av1", ["-c:v", "libaom-av1", "-cpu-used", str(_AOM_CPU[preset]), "-row-mt", "1",
-                                  "-crf", av1_crf, "-b:v", "0", *gop]
+                                  "-crf", av1_crf, "-b:v", "0", *sw]
         raise InvalidInput("codec 'av1' needs an ffmpeg with libsvtav1 or libaom-av1; this one has neither")
     raise InvalidInput(f"unknown codec {codec!r}; use h264, h265 or av1")
 
