@@ -42,12 +42,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from deepflix.cut.ffmpeg.encode import COLOR_TAGS, FrameSink, video_codec_args
+from deepflix.cut.ffmpeg.probe import ffmpeg_exe
+from deepflix.cut.ffmpeg.render import Shot, one_opencv_thread, render_segment
+from deepflix.cut.ffmpeg_cut import FFmpegCut, draw_film, frame_edges, picture_args
 from deepflix.models import ArtifactRef, CutRequest, CutScene, SubtitleCue, frame_size
 from deepflix.provider import StageContext
-from deepflix.video.encode import COLOR_TAGS, FrameSink, video_codec_args
-from deepflix.video.ffmpeg_cut import FFmpegCut, draw_film, frame_edges, picture_args
-from deepflix.video.probe import ffmpeg_exe
-from deepflix.video.render import Shot, one_opencv_thread, render_segment
 
 SETTINGS = ("lighthouse", "forest", "city", "coast", "mountains", "village", "desert", "night_street")
 LINES = ["The keeper climbed the stairs as the storm came in.", "Nobody had lit the lamp for years.",
@@ -149,7 +149,7 @@ def warm_imports() -> None:
     """Load what the cut will import, as a worker or ``deepflix make`` (whose score stage
     ran first) has: the clock measures the cut, not the interpreter starting (scipy alone
     is 0.8 s of CPU to import)."""
-    from deepflix.music import dsp, mix
+    from deepflix.score import dsp, mix
 
     for lazy in (dsp.signal, dsp.wavfile, mix.ndimage):
         _ = lazy.__name__  # the first attribute loads it
@@ -364,9 +364,9 @@ def jitter_check(a: argparse.Namespace) -> None:
     For comparison, ffmpeg's zoompan on the same canvas along the same path."""
     import cv2
 
-    from deepflix.video.jitter import jitter
-    from deepflix.video.render import SegmentPlan, ShotSpec
-    from deepflix.video.warp import PAD
+    from deepflix.cut.ffmpeg.jitter import jitter
+    from deepflix.cut.ffmpeg.render import SegmentPlan, ShotSpec
+    from deepflix.cut.ffmpeg.warp import PAD
 
     w, h = frame_size("16:9", a.resolution)
     fps, n = 30, 180
@@ -408,8 +408,8 @@ def jitter_check(a: argparse.Namespace) -> None:
 
 def luma_frames(path: Path, picks: list[int]) -> list[np.ndarray]:
     """Decoded frames, back in the limited-range BT.709 luma the canvas is in."""
-    from deepflix.video.planes import bgr_to_planes
-    from deepflix.video.probe import grab_frames
+    from deepflix.cut.ffmpeg.planes import bgr_to_planes
+    from deepflix.cut.ffmpeg.probe import grab_frames
 
     got = grab_frames(path, picks)
     return [bgr_to_planes(np.ascontiguousarray(got[k][:, :, ::-1])).y for k in picks]

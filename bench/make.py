@@ -9,7 +9,9 @@ to raw frames on disk, then encoded again by ffmpeg with the segment stage's own
 encoder arguments (x264 preset, CRF, tags), one segment after another: what the
 encode of those frames costs alone. Prints each run's wall time, its ratio to the
 first, the first run's ratio to the floor, what run 3 made and took from the cache,
-and the first run's per-stage times (as `deepflix make` reports them). Usage:
+and the first run's per-stage times (as `deepflix make` reports them) and CPU seconds
+(bench/stage_cpu.py: each stage's own thread, the QA, the ffmpegs, the rest), beside
+the floor's. Usage:
 
     python bench/make.py ["prompt"] [--scenes 6] [--resolution 1080p]
 """
@@ -34,9 +36,13 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def run(args: list[str], env: dict[str, str], name: str = "") -> tuple[float, str]:
+def run(args: list[str], env: dict[str, str], name: str = "", staged: Path | None = None) -> tuple[float, str]:
+    """One deepflix command; ``staged``: through bench/stage_cpu.py, its CPU by stage written there."""
     t0, c0 = time.perf_counter(), _children_cpu()
-    proc = subprocess.run([sys.executable, "-m", "deepflix", *args], env=env, capture_output=True, text=True)
+    cmd = [str(Path(__file__).with_name("stage_cpu.py"))] if staged else ["-m", "deepflix"]
+    if staged:
+        env = {**env, "STAGE_CPU_OUT": str(staged)}
+    proc = subprocess.run([sys.executable, *cmd, *args], env=env, capture_output=True, text=True)
     took = time.perf_counter() - t0
     CPU[name] = _children_cpu() - c0
     if proc.returncode != 0:
@@ -49,9 +55,9 @@ def encode_floor(data: Path, segment_keys: list[str]) -> tuple[float, float]:
     segment stage's arguments (``builtin/ffmpeg-segment``)."""
     from cut import raw_input, timed_ffmpeg  # bench/cut.py: the same floor, for the cut
 
+    from deepflix.cut.ffmpeg.encode import COLOR_TAGS, video_codec_args
+    from deepflix.cut.ffmpeg.probe import ffmpeg_exe
     from deepflix.models import DEFAULT_CRF, DEFAULT_PRESET
-    from deepflix.video.encode import COLOR_TAGS, video_codec_args
-    from deepflix.video.probe import ffmpeg_exe
 
     wall = cpu = 0.0
     for key in segment_keys:
@@ -84,7 +90,8 @@ def main() -> None:
         env = {**os.environ, "DEEPFLIX_DATA_DIR": str(Path(tmp) / "data"), "COLUMNS": "120"}
         out = Path(tmp) / "film"
         base = [a.prompt, "--scenes", str(a.scenes), "--resolution", a.resolution, "--genre", a.genre, "--out", str(out)]
-        first, log1 = run(["make", *base], env, "first")
+        first, log1 = run(["make", *base], env, "first", staged=Path(tmp) / "stage_cpu.json")
+        stage_cpu = json.loads((Path(tmp) / "stage_cpu.json").read_text())
         manifest = json.loads((out / "film.json").read_text())
         second, _ = run(["make", *base], env, "again")
 
@@ -102,6 +109,16 @@ def main() -> None:
     print("\nfirst run, per stage (wall s):")
     for stage, secs in manifest["stage_seconds"].items():
         print(f"  {stage:<8} {secs:7.2f}")
+    print("\nfirst run, CPU s (stages: the thread that ran each row; ffmpegs apart):")
+    staged = 0.0
+    for stage, secs in stage_cpu.items():
+        if stage not in ("process", "ffmpeg", "qa ffmpeg"):
+            staged += secs
+            print(f"  {stage:<28} {secs:7.2f}")
+    enc = stage_cpu["ffmpeg"] - stage_cpu.get("qa ffmpeg", 0.0)
+    print(f"  {'rest of the process':<28} {stage_cpu['process'] - staged:7.2f}  (imports, pipe writers, the cut's threads)")
+    print(f"  {'ffmpeg: the QA':<28} {stage_cpu.get('qa ffmpeg', 0.0):7.2f}")
+    print(f"  {'ffmpeg: encodes, the cut':<28} {enc:7.2f}  (the floor: {floor_cpu:.2f})")
     print(f"\n{'run':<34}{'wall s':>8}{'ratio':>8}{'CPU s':>8}{'ratio':>8}")
     c1 = CPU["first"]
     for name, t, cpu in (("1 first run", first, c1), ("2 same command again", second, CPU["again"]),

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from deepflix.models import ScoreCue, ScoreRequest
-from deepflix.music import composer, dsp
+from deepflix.score import composer, dsp
 
 RATE = 48000
 
@@ -73,7 +73,7 @@ def main() -> None:
         code = (
             "import json, sys, time\n"
             "from pathlib import Path\n"
-            "from deepflix.music import mix\n"
+            "from deepflix.score import mix\n"
             "j = json.loads(sys.argv[1])\n"
             "hwm = lambda: int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])\n"
             "rss0 = hwm()\n"

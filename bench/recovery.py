@@ -33,11 +33,11 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "tests" / "jobs"))
     from deepflix.core import config
     from deepflix.db import migrate, session_scope
-    from deepflix.jobs import service
     from deepflix.jobs.reconciler import workers_online
     from deepflix.jobs.redis_server import start_embedded_redis, stop_embedded_redis
     from deepflix.jobs.settings import job_settings
     from deepflix.jobs.worker import load_plugins
+    from deepflix.service import movies
 
     data = Path(tempfile.mkdtemp(prefix="bench-recovery-"))
     markers = data / "markers"
@@ -69,7 +69,7 @@ def main() -> None:
             time.sleep(0.2)
         for trial in range(a.trials):
             with session_scope() as s:
-                service.submit_movie(s, "bench", prompt=f"recovery {trial}", num_sequences=1, seed=trial,
+                movies.submit_movie(s, "bench", prompt=f"recovery {trial}", num_sequences=1, seed=trial,
                                      resolution="360p", providers=fakes.FAKES)
             while not (held := [m for m in markers.iterdir() if not m.name.endswith(".go")
                                 and not m.with_name(m.name + ".go").exists()]):

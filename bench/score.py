@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 from deepflix.models import GENRES, ScoreCue, ScoreRequest
-from deepflix.music import analysis, arrange, composer, dsp, theory
-from deepflix.music.render import Synth
-from deepflix.music.styles import style_for
+from deepflix.score import composer, dsp
+from deepflix.score.composition import analysis, arrange, theory
+from deepflix.score.composition.render import Synth
+from deepflix.score.composition.styles import style_for
 
 RATE = 48000
 ARC = [("mysterious", 0.3), ("tense", 0.7), ("sad", 0.4), ("hopeful", 0.6), ("triumphant", 0.9)]

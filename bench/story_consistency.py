@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from deepflix.quality.sweep import stories, summary, sweep
+from deepflix.story.sweep import stories, summary, sweep
 
 
 def main() -> int:

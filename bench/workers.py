@@ -79,11 +79,11 @@ def run(processes: int, films: int, url: str) -> float:
     """Seconds for `films` films with `processes` single-thread worker processes."""
     from deepflix.core import config
     from deepflix.db import dispose_engines, migrate, read_session, session_scope
-    from deepflix.jobs import service
     from deepflix.jobs.broker import reset_broker
     from deepflix.jobs.reconciler import workers_online
     from deepflix.jobs.redis_server import start_embedded_redis, stop_embedded_redis
     from deepflix.jobs.worker import load_plugins
+    from deepflix.service import movies
 
     data = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     env = {
@@ -108,12 +108,12 @@ def run(processes: int, films: int, url: str) -> float:
 
         t0 = time.perf_counter()
         with session_scope() as s:
-            ids = [service.submit_movie(s, f"user{i % 3}", prompt=f"bench film {i}", num_sequences=2, seed=i,
+            ids = [movies.submit_movie(s, f"user{i % 3}", prompt=f"bench film {i}", num_sequences=2, seed=i,
                                         resolution="360p", providers={**fakes.FAKES, "picture": "bench/remote-picture"}).id
                    for i in range(films)]
         while True:
             with read_session() as s:
-                statuses = [service.get_movie(s, f"user{i % 3}", mid).status for i, mid in enumerate(ids)]  # type: ignore[union-attr]
+                statuses = [movies.get_movie(s, f"user{i % 3}", mid).status for i, mid in enumerate(ids)]  # type: ignore[union-attr]
             if all(st in ("succeeded", "failed") for st in statuses):
                 break
             time.sleep(0.05)

@@ -12,13 +12,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from .errors import DeepFlixError, InvalidInput, UnknownProviderError
@@ -51,52 +44,9 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-class _Bars:
-    """Rich progress bars fed by pipeline StageEvents (called from worker threads)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.p = progress
-        self.tasks: dict[str, int] = {}
-        self.counts: dict[str, list[int]] = {}  # stage -> [done, cached]
-        self.started: dict[str, float] = {}
-
-    def __call__(self, ev: object) -> None:
-        from .pipeline import StageEvent
-
-        assert isinstance(ev, StageEvent)
-        st = ev.stage
-        if st not in self.tasks:
-            from .film.plan import current
-
-            label = current()[st].label.lower() if st in current() else st
-            self.tasks[st] = self.p.add_task(label, total=ev.total, status="")
-            self.counts[st] = [0, 0]
-            self.started[st] = time.perf_counter()
-        task = self.tasks[st]
-        if ev.status == "failed":
-            self.p.update(task, status=f"failed · {ev.message}")
-            return
-        if ev.status == "progress":  # a provider's own progress (a clip's sampling steps)
-            where = f"scene {ev.index + 1} " if ev.index is not None else ""
-            self.p.update(task, completed=self.counts[st][0] + max(0.0, min(1.0, ev.fraction)),
-                          status=f"{where}{ev.fraction:.0%}" + (f" · {ev.message[:60]}" if ev.message else ""))
-            return
-        if ev.status == "start":
-            self.p.update(task, total=ev.total, status="running")
-            self.p.start_task(task)
-            return
-        c = self.counts[st]
-        c[0] += 1
-        if ev.status == "cached":
-            c[1] += 1
-        took = time.perf_counter() - self.started[st]
-        status = f"{c[1]} cached" if c[1] == c[0] else (f"{c[0] - c[1]} made, {c[1]} cached" if c[1] else "made")
-        self.p.update(task, completed=c[0], status=f"{status} · {took:.1f}s" + (f" · {ev.message}" if ev.message else ""))
-
-
 def _portraits(specs: list[str]) -> dict[str, object]:
     """--cast NAME=FILE, checked and stored before any work."""
-    from .film.uploads import import_portrait, read_portrait_file
+    from .pipeline.uploads import import_portrait, read_portrait_file
     from .storage import open_store
 
     out: dict[str, object] = {}
@@ -180,7 +130,7 @@ def make(
     clip_choice = _clips(clips)
     portraits = _portraits(cast or [])
     if story is not None and portraits:  # names checked before any work when the story is known
-        from .film.local import with_portraits
+        from .pipeline.film import with_portraits
 
         story, portraits = with_portraits(story, portraits), {}  # type: ignore[arg-type]
     if out_dir is not None:
@@ -210,7 +160,7 @@ def make(
     if review:  # review before render: the story only, and the command that makes the rest
         if request is None:
             raise InvalidInput("--review stops after the story, and --story gives one already: leave one of them out")
-        from .film.local import make_story
+        from .pipeline.film import make_story
 
         path = make_story(request, opts=opts, out_dir=out_dir, force=force)
         look = "".join(f" --{k} {v}" for k, v, d in (("aspect", aspect, "16:9"), ("resolution", resolution, "1080p")) if v != d)
@@ -218,17 +168,10 @@ def make(
         out.print(f"read and edit it, then continue with: deepflix make --story {path}{look}", soft_wrap=True)
         return
     t0 = time.perf_counter()
-    progress = Progress(
-        TextColumn("[bold]{task.description:<9}"),
-        BarColumn(bar_width=28),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[status]}"),
-        console=console,
-        transient=False,
-    )
-    with progress:
-        result = make_film(request, story=story, opts=opts, out_dir=out_dir, force=force, on_event=_Bars(progress),
+    from .progress import bars
+
+    with bars(console) as on_event:
+        result = make_film(request, story=story, opts=opts, out_dir=out_dir, force=force, on_event=on_event,
                            portraits=portraits)
     total = time.perf_counter() - t0
 
@@ -318,7 +261,7 @@ _register_handoff(app)
 
 # sub-commands of the service stack (the `service` extra), by the module that registers them
 SERVICE_COMMANDS = {"serve": "deepflix.api.cli", "keys": "deepflix.api.cli",
-                    "worker": "deepflix.jobs.cli", "jobs": "deepflix.jobs.cli"}
+                    "worker": "deepflix.service.cli", "jobs": "deepflix.service.cli"}
 
 
 # --- quality (issue 24): the story consistency checker and the film QA report -----------------

@@ -52,6 +52,6 @@ def check_film_language(language: str, providers: dict[str, str], *, writes_stor
     speech_cls = get_provider_class("speech", providers.get("speech"))
     if issubclass(speech_cls, SpeechProvider) and not speech_cls.supports_language(language, list(voices)):
         raise InvalidInput(f"{speech_cls.provider_id} has no {name} voice ({language}); {language_hint(language)}")
-    from .video.fonts import font_path
+    from .cut.ffmpeg.fonts import font_path
 
     font_path("Regular", language)  # the script's font is installed (the 'lang' extra), or a clear error

@@ -29,10 +29,10 @@ DEFAULT_PLUGINS = (
     "deepflix.speech.elevenlabs",
     "deepflix.speech.openai_speech",
     "deepflix.speech.espeak",
-    "deepflix.music.composer",
-    "deepflix.music.http_model",
-    "deepflix.video.ffmpeg_cut",
-    "deepflix.video.segment",
+    "deepflix.score.composer",
+    "deepflix.score.http_model",
+    "deepflix.cut.ffmpeg_cut",
+    "deepflix.cut.segment",
 )
 
 pm = pluggy.PluginManager("deepflix")

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from ..core import config
 from ..security import audit, keys, links
 from ..security.keys import Principal
-from . import backend, logs
+from ..service import movies
+from . import logs
 from .settings import ApiSettings
 
 T = TypeVar("T")
@@ -35,12 +36,12 @@ def get_session() -> Iterator[Session]:
     """A read session for the route. Routes keep it only while they read: a request
     that held a pooled connection while waiting for a second one (a write) could
     starve the pool under load."""
-    with backend.session() as s:
+    with movies.read() as s:
         yield s
 
 
 def _verify(raw: str) -> Principal | None:
-    with backend.session() as s:
+    with movies.read() as s:
         return keys.verify(s, raw)
 
 
@@ -68,7 +69,7 @@ def _touch(key_id: str) -> None:
     """Record the key's use (see keys.touch). A failed write costs the request nothing:
     last_used_at is a hint for operators, not something to refuse a caller over."""
     try:
-        with backend.write_session() as ws:
+        with movies.write() as ws:
             keys.touch(ws, key_id)
     except Exception as exc:
         log.warning("could not record the use of key %s: %s", key_id, type(exc).__name__)
@@ -137,7 +138,7 @@ async def current_principal(
                                              "wait and retry")
 
         def _deny() -> None:
-            with backend.write_session() as ws:
+            with movies.write() as ws:
                 audit_request(request, ws, "auth.denied", who=None, target=None, outcome=401,
                               detail={"path": request.url.path})
 
@@ -184,8 +185,7 @@ def owned_movie(request: Request, movie_id: MovieId, who: CurrentUser) -> dict[s
     """The caller's movie; someone else's, or none, is the same 404 (ids are not secrets, but
     whether a stranger's film exists is)."""
     request.state.job_id = movie_id  # the access log line carries it
-    with backend.session() as session:
-        movie = backend.get_movie(session, who.user, movie_id)
+    movie = movies.find(who.user, movie_id)
     if movie is None:
         raise HTTPException(404, detail=f"no movie {movie_id!r} among yours")
     return movie
@@ -216,7 +216,7 @@ def media_movie(file: str | None = None, kind: str = "picture", param: str = "sc
             return await run_in_threadpool(owned_movie, request, movie_id, who)
         request.state.job_id = movie_id
         name = file or f"{kind}:{request.path_params.get(param)}"
-        movie = await run_in_threadpool(backend.get_movie_for_link, movie_id)
+        movie = await run_in_threadpool(movies.find_for_link, movie_id)
         s = settings_of(request)
         if movie is not None and links.check(token, movie_id, name, movie["owner"]):
             # links share a bucket per owner, at the key's default rate: a leaked link can't be hammered

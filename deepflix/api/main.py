@@ -14,6 +14,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -23,18 +24,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core import config
 from ..errors import DeepFlixError, InvalidInput
+from ..jobs import stats
 from ..security.public_errors import public_message
 from ..security.ratelimit import MemoryLimiter, RedisLimiter
-from . import backend
+from ..service.submit import provider_ids
 from .bodylimit import BodyLimitMiddleware
 from .deps import rate_limited_principal, write_gate
 from .docs import install_docs
-from .metrics import Metrics
+from .metrics import STAGE_BUCKETS, Metrics
 from .middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from .routes import admin, events, health, media, movies, scenes
 from .routes import export as export_route  # the editor hand-off (deepflix/handoff)
 from .routes import review as review_routes  # review before render (jobs/review.py)
-from .service import STAGE_SERVICES, error_status, without_health
+from .service import STAGE_SERVICES, error_status, invalid_input, without_health
 from .settings import ApiSettings, api_settings
 
 log = logging.getLogger("deepflix.api")
@@ -93,8 +95,7 @@ def install_gateway_errors(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidInput)
     async def _invalid(request: Request, exc: InvalidInput) -> JSONResponse:
-        detail = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return invalid_input(exc)
 
     @app.exception_handler(DeepFlixError)
     async def _deepflix(request: Request, exc: DeepFlixError) -> JSONResponse:
@@ -138,7 +139,7 @@ def _list_providers_in_spec(app: FastAPI) -> None:
             movie = spec.get("components", {}).get("schemas", {}).get("MovieCreate", {})
             if "providers" in movie.get("properties", {}):
                 prop = movie["properties"]["providers"]
-                prop["properties"] = {st: {"type": "string", "enum": ids} for st, ids in backend.provider_ids().items() if ids}
+                prop["properties"] = {st: {"type": "string", "enum": ids} for st, ids in provider_ids().items() if ids}
                 prop["additionalProperties"] = False
                 prop.pop("propertyNames", None)
             app.openapi_schema = spec
@@ -152,7 +153,7 @@ def create_app(settings: ApiSettings | None = None, *, limiter: Any = None) -> F
     to a Redis token bucket when REDIS_URL is set, else one in memory."""
 
     s = settings or api_settings()
-    metrics = Metrics(snapshot=backend.metrics_snapshot)
+    metrics = Metrics(snapshot=partial(stats.metrics_snapshot, STAGE_BUCKETS))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

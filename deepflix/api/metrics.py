@@ -36,7 +36,7 @@ STAGE_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
 
 
 class JobCollector(Collector):
-    """Reads ``snapshot()`` (see backend.metrics_snapshot) at every scrape."""
+    """Reads ``snapshot()`` (see jobs.stats.metrics_snapshot) at every scrape."""
 
     def __init__(self, snapshot: Callable[[], dict[str, Any]]) -> None:
         self.snapshot = snapshot

@@ -35,9 +35,20 @@ def error_status(exc: DeepFlixError) -> int:
     return 400
 
 
+def invalid_input(exc: InvalidInput) -> JSONResponse:
+    """Bad input, in FastAPI's 422 shape (a list of what was wrong), from the gateway and
+    from each stage service run alone, so a client reads one shape."""
+    return JSONResponse({"detail": [{"loc": ["body"], "msg": public_message(exc), "type": "value_error"}]}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """DeepFlixError -> a JSON error the user can act on; anything else -> a bare 500
-    (the details go to the log, never to the client)."""
+    """InvalidInput -> 422 (``invalid_input``), another DeepFlixError -> a JSON error the
+    user can act on; anything else -> a bare 500 (the details go to the log, never to the client)."""
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(request: Request, exc: InvalidInput) -> JSONResponse:
+        log.info("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+        return invalid_input(exc)
 
     @app.exception_handler(DeepFlixError)
     async def _deepflix_error(request: Request, exc: DeepFlixError) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 Without this every open stream polled the database twice a second on its own: one
 key holding 300 streams cost 600 queries a second. Now a film has one ``FilmFeed``
-while anyone listens: it polls ``backend.events_after`` once per tick and keeps the
+while anyone listens: it polls ``service.movies.events_after`` once per tick and keeps the
 events it saw since it started; each listener reads from that buffer, and only a
 listener that resumes from before the feed began reads its backlog itself, once.
 
@@ -19,10 +19,11 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
-from . import backend
+from ..service import movies
 
 PAGE = 500  # events_after's page size: a full page means more are waiting
 KEEP = 2000  # events a feed keeps for its listeners (a slower listener re-reads its gap)
+TERMINAL = ("succeeded", "failed", "cancelled", "awaiting_review")  # a progress stream ends at these
 
 
 class StreamSlots:
@@ -77,7 +78,7 @@ class FilmFeed:
         try:
             while self.listeners > 0:
                 try:
-                    events, status = await run_in_threadpool(backend.events_after, self.owner, self.movie_id, self.cursor)
+                    events, status = await run_in_threadpool(movies.events_after, self.owner, self.movie_id, self.cursor)
                 except Exception as exc:  # noqa: BLE001 (the listeners end their streams; a reconnect makes a new feed)
                     self.error = exc
                     events, status = [], self.status
@@ -92,7 +93,7 @@ class FilmFeed:
                 self.polled += 1
                 async with self.changed:
                     self.changed.notify_all()
-                if self.error is not None or status is None or (status in backend.TERMINAL and not events):
+                if self.error is not None or status is None or (status in TERMINAL and not events):
                     return
                 if len(events) < PAGE:
                     await asyncio.sleep(self.poll_seconds())
@@ -141,7 +142,7 @@ class FeedHub:
         try:
             while True:
                 if cursor < feed.base:  # resumed from before the feed's buffer: read the gap once
-                    events, status = await run_in_threadpool(backend.events_after, owner, movie_id, cursor)
+                    events, status = await run_in_threadpool(movies.events_after, owner, movie_id, cursor)
                     if status is None:
                         yield "end", None
                         return
@@ -162,7 +163,7 @@ class FeedHub:
                 if feed.status is None and done:
                     yield "end", None
                     return
-                if done and cursor >= feed.cursor and (feed.status in backend.TERMINAL and feed.quiet):
+                if done and cursor >= feed.cursor and (feed.status in TERMINAL and feed.quiet):
                     yield "end", feed.status
                     return
                 if done:  # the feed stopped for another reason: follow a fresh one

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import Character, DialogueLine, MusicCue, Scene, Story, slug
-from ..story import lexicon as lx
+from ..story.planning import lexicon as lx
 
 _HEADING = re.compile(r"^\s*\.?(?P<ie>INT\.?/EXT\.?|I/E\.?|INT\.?|EXT\.?|EST\.?)?\s*(?P<place>.*?)"
                       r"(?:\s+-+\s*(?P<time>[A-Z' ]+?))?\s*(?:#.*#)?\s*$", re.IGNORECASE)
@@ -130,9 +130,10 @@ def parse(path: Path) -> dict[str, Any]:
 
 
 def _cast(names: list[str], genre: str, seed: int) -> list[Character]:
-    """Looks and voices as the planner casts them (story/cast.py), one per speaker."""
-    from ..story.cast import Role, make_character, narrator_voice
-    from ..story.data import load
+    """Looks and voices as the planner casts them (story/planning/cast.py), one per speaker."""
+    from ..story.planning.cast import make_character, narrator_voice
+    from ..story.planning.roles import Role
+    from ..words import load
 
     rng = random.Random(f"{seed}:{'|'.join(names)}")
     used: dict[str, set[Any]] = defaultdict(set)
@@ -151,7 +152,7 @@ def _cast(names: list[str], genre: str, seed: int) -> list[Character]:
 
 
 def story_from_screenplay(path: Path, genre: str = "drama", seed: int = 0) -> Story:
-    from ..story.cast import narrator_voice
+    from ..story.planning.cast import narrator_voice
 
     play = parse(path)
     names: list[str] = []

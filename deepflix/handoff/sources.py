@@ -78,7 +78,7 @@ def from_film_dir(film_dir: Path, store: ArtifactStore) -> FilmSources:
 
 
 def from_movie(movie: dict[str, Any], store: ArtifactStore) -> FilmSources:
-    """The sources of a finished service movie (backend.movie_dict's shape)."""
+    """The sources of a finished service movie (service.public.record's shape)."""
     if movie.get("status") != "succeeded" or not movie.get("story"):
         raise InvalidInput(f"the film is {movie.get('status')}, not finished: it can be exported once it is made")
     story = Story.model_validate(movie["story"])

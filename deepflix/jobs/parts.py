@@ -4,9 +4,9 @@ from the store on demand (compute.py runs the stage, repair.py remakes a broken 
 from __future__ import annotations
 
 from ..errors import DeepFlixError
-from ..film.options import FilmOptions
 from ..film.plan import STORY, FilmParts, current
-from ..models import Story, StoryRequest
+from ..film.spec import FilmSpec
+from ..models import Story
 from ..plugins import supports_references
 from ..runner import StageOutcome
 from ..storage import ArtifactStore
@@ -31,8 +31,10 @@ def stored_outcome(store: ArtifactStore, stage: str, key: str | None, provider: 
 
 
 def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
-    """The parts a job's stage is built from, loading finished stages from the store on demand."""
-    opts = FilmOptions.model_validate(job.options)
+    """The parts a job's stage is built from, loading finished stages from the store on demand.
+    The film is read back as the service stored it (FilmSpec: what was checked at submit)."""
+    spec = FilmSpec.stored(job.request, job.options)
+    opts = spec.options
     providers = dict(opts.providers)
 
     def load(stage: str) -> list[StageOutcome | None]:  # None: a scene without a row of a stage some scenes have
@@ -40,7 +42,6 @@ def film_parts(job: Job, store: ArtifactStore) -> FilmParts:
                 for k in job.keys.get(stage, [])]
 
     story = Story.model_validate(job.story) if job.story is not None else None
-    sreq = StoryRequest.model_validate(job.request["story"]) if job.stage == STORY else None
-    return FilmParts(opts, providers, story=story, story_request=sreq, load=load,
+    return FilmParts(opts, providers, story=story, story_request=spec.story if job.stage == STORY else None, load=load,
                      picture_references=supports_references(providers, opts.provider_options.get("picture")),
                      clip_references=supports_references(providers, opts.provider_options.get("clip"), stage="clip"))

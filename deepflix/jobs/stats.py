@@ -3,17 +3,21 @@ durations, queue depth, workers online, dead letters."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..db import read_session
 from ..db.base import utcnow
 from ..db.models import MOVIE_STATUSES, STAGE_STATUSES, Movie, Stage
 from ..film.plan import current
 from .broker import get_broker
 from .reconciler import dead_letters, queue_depths, workers_online
+
+log = logging.getLogger("deepflix.jobs")
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:
@@ -73,3 +77,37 @@ def queue_stats(session: Session, broker: Any = None, dead_letter_limit: int = 2
     except Exception as exc:  # Redis down: the database part still answers
         out["broker"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return out
+
+
+def metrics_snapshot(buckets: tuple[float, ...]) -> dict[str, Any]:
+    """Counts for /metrics (api/metrics.py), read in one short session plus the broker:
+    films and stage rows by state, finished stages' compute time in ``buckets``, failures
+    by provider, messages waiting and dead per queue."""
+    with read_session() as s:
+        jobs = {status: 0 for status in MOVIE_STATUSES}
+        jobs.update({st: int(n) for st, n in s.execute(select(Movie.status, func.count()).group_by(Movie.status))})
+        stages = {(name, st): int(n) for name, st, n in
+                  s.execute(select(Stage.name, Stage.status, func.count()).group_by(Stage.name, Stage.status))}
+        cols = [func.sum(case((Stage.seconds <= b, 1), else_=0)) for b in buckets]
+        durations = {}
+        for row in s.execute(
+            select(Stage.name, func.count(), func.sum(Stage.seconds), *cols)
+            .where(Stage.status == "succeeded", Stage.seconds.is_not(None), Stage.cached.is_(False))
+            .group_by(Stage.name)
+        ):
+            durations[row[0]] = ([int(x or 0) for x in row[3:]], int(row[1]), float(row[2] or 0.0))
+        errors = {(name, prov): int(n) for name, prov, n in s.execute(
+            select(Stage.name, Stage.provider, func.count()).where(Stage.status == "failed")
+            .group_by(Stage.name, Stage.provider)
+        )}
+    return {"jobs": jobs, "stages": stages, "durations": durations, "errors": errors, "queues": _waiting_and_dead()}
+
+
+def _waiting_and_dead() -> dict[str, dict[str, int]]:
+    """Messages waiting (queued + delayed) and dead per broker queue; {} without a broker."""
+    try:
+        raw = queue_depths()
+    except Exception as exc:
+        log.debug("no queue depths: %s", type(exc).__name__)
+        return {}
+    return {q: {"waiting": d.get("queued", 0) + d.get("delayed", 0), "dead": d.get("dead", 0)} for q, d in raw.items()}

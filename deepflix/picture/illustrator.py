@@ -27,13 +27,13 @@ from ..hookspecs import hookimpl
 from ..models import PictureRequest, PictureResult, PortraitRequest, PortraitResult
 from ..provider import StageContext
 from ..waterside import water_of
-from . import landscapes, places
-from . import raster as R
-from .appearance import appearance_for, build_for
 from .base import PictureProvider, PortraitProvider
-from .figures import FigureLight, draw_figure, draw_shadow, layout
-from .palette import make_look, noise_rng
-from .scenery import (
+from .illustration import landscapes, places
+from .illustration import raster as R
+from .illustration.appearance import appearance_for, build_for
+from .illustration.figures import FigureLight, draw_figure, draw_shadow, layout
+from .illustration.palette import make_look, noise_rng
+from .illustration.scenery import (
     Canvas,
     depth_fog,
     draw_sky,

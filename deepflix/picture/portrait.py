@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 
 from ..models import PortraitRequest, PortraitResult
-from . import raster as R
-from .appearance import appearance_for, build_for
-from .figures import FigureLight, Placement, draw_figure
-from .palette import make_look
+from .illustration import raster as R
+from .illustration.appearance import appearance_for, build_for
+from .illustration.figures import FigureLight, Placement, draw_figure
+from .illustration.palette import make_look
 
 BACKDROP = (219, 216, 209)  # a studio grey, RGB, so the figure reads as itself
 FIGURE_SHARE = 0.6  # the full figure's panel: the sheet's left 60 %; the face is on the right

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ..cut.ffmpeg.probe import ffmpeg_exe
 from ..storage import ArtifactStore
-from ..video.probe import ffmpeg_exe
 from .media import RATE
 
 VERSION = "1"

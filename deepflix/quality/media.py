@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..video.probe import ffmpeg_exe, first_pts
+from ..cut.ffmpeg.probe import ffmpeg_exe, first_pts
 
 RATE = 48000
 
@@ -27,7 +27,7 @@ def loudness(audio: np.ndarray) -> tuple[float, float]:
     """(integrated loudness in LUFS, true peak in dBTP: the peak of the 4x oversampled signal, BS.1770).
     The mixer's own meters (the same gating as pyloudnorm to 1e-12 LU; the true peak oversampled
     only where a block can hold the peak): a tenth of the time of pyloudnorm and resample_poly."""
-    from ..music import dsp
+    from ..score import dsp
 
     meter = dsp.LoudnessMeter(RATE, audio.shape[1])
     meter.feed(audio)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from ..models import Character, Story
-from ..picture.appearance import COLOURS, TOPS, drawn_look
-from ..story.data import load
+from ..picture.illustration.appearance import COLOURS, TOPS, drawn_look
+from ..words import load
 from .findings import Finding
 
 HEADWEAR = (  # most specific first

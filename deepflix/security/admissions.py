@@ -3,7 +3,7 @@
 The day's quota (DEEPFLIX_FILMS_PER_DAY) counts these rows, never the films that
 still exist: a user who deletes films does not get their places back. Written in
 the submission's own transaction, under the user's admission lock
-(api.backend.lock_user), so the count and the new row are one step."""
+(service.admission.lock_user), so the count and the new row are one step."""
 
 from __future__ import annotations
 

@@ -30,8 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ..errors import InvalidInput, ProviderBadOutput, ProviderError
 from ..models import MOODS, SETTINGS, Character, Scene, Story, StoryRequest
 from ..provider import StageContext
-from . import arc
+from ..quality.review import feedback, findings_for
 from .base import StoryProvider
+from .planning import arc
 from .repair import RepairError, repair_story
 
 TOOL_NAME = "write_story"
@@ -282,8 +283,6 @@ class LLMStoryProvider(StoryProvider):
                 cast: list[Character] | None, previous: list[Scene]) -> Story:
         """One repair round for contradictions (quality.consistency): the findings go back to the
         model once; its answer is kept when it has fewer of them."""
-        from ..quality.review import feedback, findings_for
-
         found = findings_for(story, previous, cast_fixed=cast is not None)
         if not found:
             return story

@@ -31,16 +31,16 @@ from ..models import Character, Scene, Story, StoryRequest
 from ..provider import StageContext
 from ..quality.ages import parse_age
 from ..waterside import shown_weather
-from . import arc, family
+from ..words import load
 from .base import StoryProvider
-from .cast import _age_group, look, make_character, narrator_voice, person_from_character
-from .data import load
-from .narration import _PEOPLE, Narration
-from .prompt import Premise, analyse
-from .prose import Person, Realizer, format_fields, tidy, title_case
-from .prose import clip as _clip
-from .prose import third as _third
-from .world import Location, build_world, cast_roles
+from .planning import arc, family
+from .planning.cast import _age_group, look, make_character, narrator_voice, person_from_character
+from .planning.narration import _PEOPLE, Narration
+from .planning.premise import Premise, analyse
+from .planning.prose import Person, Realizer, format_fields, tidy, title_case
+from .planning.prose import clip as _clip
+from .planning.prose import third as _third
+from .planning.world import Location, build_world, cast_roles
 
 _TIMES = ["dawn", "day", "dusk", "night"]
 _LIGHT = {"dawn": "thin grey dawn light", "day": "even daylight", "dusk": "low amber light",

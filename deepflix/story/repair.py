@@ -32,8 +32,6 @@ from ..models import (
     Weather,
     slug,
 )
-from . import lexicon as lx
-from .cast import appearance_from_text, assign_voices, narrator_voice
 from .coerce import (
     _CHAR_ALIASES,
     _INTENSITY_WORDS,
@@ -47,6 +45,8 @@ from .coerce import (
     nearest,
 )
 from .jsonfix import JSONFixError, loads
+from .planning import lexicon as lx
+from .planning.cast import appearance_from_text, assign_voices, narrator_voice
 
 
 class RepairError(ValueError):

@@ -1,5 +1,5 @@
 """Quotas hold under a race: eight gateways (apps, one database) submit, or retry,
-for one user at the same instant; the per-user admission lock (backend.lock_user)
+for one user at the same instant; the per-user admission lock (service.admission.lock_user)
 lets exactly as many through as the quota allows, on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def _race(db_url: str) -> None:
     from deepflix.api.settings import ApiSettings
     from deepflix.core import config
     from deepflix.db.models import Movie
-    from deepflix.jobs import service
     from deepflix.security import keys
+    from deepflix.service import movies
 
     old = _env(DATABASE_URL=db_url, REDIS_URL=None, DEEPFLIX_SECRET_KEY="test-pepper-not-for-production")
     config.reload_settings()
@@ -57,10 +57,10 @@ def _race(db_url: str) -> None:
             one_at_once = keys.create_key(s, "dora", max_concurrent_jobs=1)[0]
             one_a_day = keys.create_key(s, "ed", films_per_day=1)[0]
             retrier = keys.create_key(s, "fay", max_concurrent_jobs=1)[0]
-            stopped = [service.submit_movie(s, "fay", prompt=f"film {i}", num_sequences=1).id for i in range(N)]
+            stopped = [movies.submit_movie(s, "fay", prompt=f"film {i}", num_sequences=1).id for i in range(N)]
         with db.session_scope() as s:
             for mid in stopped:
-                service.cancel_movie(s, "fay", mid)
+                movies.cancel_movie(s, "fay", mid)
 
         settings = ApiSettings(**gateway_settings())  # type: ignore[arg-type]  # the keys carry the limits
         with ExitStack() as stack:
@@ -115,7 +115,7 @@ def test_admission_race_sqlite(tmp_path: Path) -> None:
 
 
 def test_user_lock_key_is_stable() -> None:
-    from deepflix.api.backend import user_lock_key
+    from deepflix.service.admission import user_lock_key
 
     # a fixed number (not hash(), which differs per process): every gateway must lock the same thing
     assert user_lock_key("dora") == -3875807301329547990

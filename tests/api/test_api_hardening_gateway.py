@@ -275,18 +275,18 @@ def test_streams_per_key_are_capped(hgw: Gateway, live: str) -> None:
 
 
 def test_listeners_of_a_film_share_one_poll(hgw: Gateway, live: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from deepflix.api import backend
+    from deepflix.service import movies
 
     mid = _submit(hgw, "alice")
     calls: list[float] = []
-    real = backend.events_after
+    real = movies.events_after
 
     def counted(owner: str, movie_id: str, after: int, *a: Any, **kw: Any) -> Any:
         if movie_id == mid:
             calls.append(time.monotonic())
         return real(owner, movie_id, after, *a, **kw)
 
-    monkeypatch.setattr(backend, "events_after", counted)
+    monkeypatch.setattr(movies, "events_after", counted)
     streams = [_Stream(live, f"/api/movies/{mid}/events", hgw.h("alice")) for _ in range(4)]
     try:
         assert [s.status for s in streams] == [200] * 4
@@ -413,18 +413,19 @@ def test_access_log_redacts_tokens_and_keys(hgw: Gateway) -> None:
 def test_metrics_are_cached_and_can_need_a_token(hgw: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
-    from deepflix.api import backend
     from deepflix.api.main import create_app
     from deepflix.api.settings import ApiSettings
 
     snaps: list[float] = []
-    real = backend.metrics_snapshot
+    from deepflix.jobs import stats
 
-    def counted() -> Any:
+    real = stats.metrics_snapshot
+
+    def counted(buckets: tuple[float, ...]) -> Any:
         snaps.append(time.monotonic())
-        return real()
+        return real(buckets)
 
-    monkeypatch.setattr(backend, "metrics_snapshot", counted)
+    monkeypatch.setattr(stats, "metrics_snapshot", counted)
     app = create_app(ApiSettings(**gateway_settings(deepflix_metrics_token="scrape-me-please",
                                                     deepflix_metrics_cache_seconds=30.0)))  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as c:

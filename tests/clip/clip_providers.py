@@ -17,11 +17,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from deepflix.clip.base import ClipProvider
+from deepflix.cut.ffmpeg.encode import run_ffmpeg
 from deepflix.errors import ProviderBadOutput
 from deepflix.hookspecs import hookimpl
 from deepflix.models import ClipRequest, ClipResult
 from deepflix.provider import StageContext
-from deepflix.video.encode import run_ffmpeg
 
 
 class ZoomOptions(BaseModel):

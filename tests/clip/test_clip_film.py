@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from clip_story import four_scenes
 
+from deepflix.cut.ffmpeg.probe import first_pts, grab_frames, mp4_layout, probe
 from deepflix.errors import ProviderError
 from deepflix.pipeline import FilmOptions, StageEvent, make_film
 from deepflix.storage import LocalStore
-from deepflix.video.probe import first_pts, grab_frames, mp4_layout, probe
 
 FPS = 30
 

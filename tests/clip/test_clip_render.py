@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from deepflix.video.encode import run_ffmpeg
-from deepflix.video.render import Shot, ShotSpec, new_frame
+from deepflix.cut.ffmpeg.encode import run_ffmpeg
+from deepflix.cut.ffmpeg.render import Shot, ShotSpec, new_frame
 
 W, H, FPS = 320, 180, 30
 

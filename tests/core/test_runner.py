@@ -8,8 +8,8 @@ from deepflix import plugins
 from deepflix.errors import InvalidInput, ProviderError, ProviderUnavailable
 from deepflix.hookspecs import hookimpl
 from deepflix.models import ScoreCue, ScoreRequest, ScoreResult
-from deepflix.music.base import ScoreProvider
 from deepflix.runner import run_stage, stage_key
+from deepflix.score.base import ScoreProvider
 from deepflix.storage import LocalStore
 
 

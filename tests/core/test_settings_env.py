@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # documented variables read where they are used, not through the settings object (module that reads each)
 READ_AT_USE = {
     "DEEPFLIX_VERIFY_HASH_MAX": "deepflix/storage/integrity.py",
-    "DEEPFLIX_VIDEO_ENCODER": "deepflix/video/encode.py",
+    "DEEPFLIX_VIDEO_ENCODER": "deepflix/cut/ffmpeg/encode.py",
 }
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from deepflix.cut.ffmpeg.probe import ffmpeg_exe, first_pts, mp4_layout, probe
 from deepflix.film.plan import PLAN
 from deepflix.models import SubtitleCue
 from deepflix.subtitles import check_rules
-from deepflix.video.probe import ffmpeg_exe, first_pts, mp4_layout, probe
 
 PROMPT = "A lighthouse keeper finds a message in a bottle"
 

@@ -63,12 +63,12 @@ class JobsEnv:
 
 def wait_movie(movie_id: str, timeout: float = 60.0, owner: str = "alice") -> Any:
     from deepflix.db import read_session
-    from deepflix.jobs import service
+    from deepflix.service import movies
 
     deadline = time.monotonic() + timeout
     while True:
         with read_session() as s:
-            m = service.get_movie(s, owner, movie_id)
+            m = movies.get_movie(s, owner, movie_id)
             assert m is not None
             if m.status in TERMINAL:
                 _ = list(m.stages)  # load them while the session is open

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from scipy.io import wavfile
 
+from deepflix.cut.base import CutProvider, SegmentProvider
 from deepflix.errors import ProviderUnavailable
 from deepflix.hookspecs import hookimpl
 from deepflix.models import (
@@ -39,11 +40,10 @@ from deepflix.models import (
     Story,
     StoryRequest,
 )
-from deepflix.music.base import ScoreProvider
 from deepflix.picture.base import PictureProvider
+from deepflix.score.base import ScoreProvider
 from deepflix.speech.base import SpeechProvider
 from deepflix.story.base import StoryProvider
-from deepflix.video.base import CutProvider, SegmentProvider
 
 
 def _enter(stage: str, scene: int | None = None) -> None:
@@ -178,7 +178,7 @@ class EncodingSegment(FakeSegment):
     provider_id = "jobstest/encoding-segment"
 
     def generate(self, request: SegmentRequest, ctx):  # type: ignore[no-untyped-def]
-        from deepflix.video.encode import run_ffmpeg
+        from deepflix.cut.ffmpeg.encode import run_ffmpeg
 
         seconds = os.environ.get("JOBSTEST_FFMPEG_SECONDS", "120")
         run_ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=32x18:rate=2", "-t", seconds, "-f", "null", "-"],

@@ -10,12 +10,12 @@ import psutil
 from conftest import JobsEnv
 
 from deepflix.db import read_session, session_scope
-from deepflix.jobs import service
+from deepflix.service import movies
 
 
 def _submit(seed: int) -> str:
     with session_scope() as s:
-        return service.submit_movie(s, "alice", prompt="A film that is stopped", num_sequences=1, seed=seed,
+        return movies.submit_movie(s, "alice", prompt="A film that is stopped", num_sequences=1, seed=seed,
                                     resolution="360p",
                                     providers={**fakes.FAKES, "segment": "jobstest/encoding-segment"}).id
 
@@ -56,13 +56,13 @@ def test_delete_and_cancel_mid_segment_end_its_ffmpeg(jobs_env: JobsEnv) -> None
         ffmpeg = _wait_for(lambda: _test_ffmpegs(worker), 60, f"no segment ffmpeg started ({action})", jobs_env)[0]
         with session_scope() as s:  # what DELETE /api/movies/{id} and POST .../cancel call
             if action == "delete":
-                assert service.delete_movie(s, "alice", mid)
+                assert movies.delete_movie(s, "alice", mid)
             else:
-                assert service.cancel_movie(s, "alice", mid) is not None
+                assert movies.cancel_movie(s, "alice", mid) is not None
         # the ffmpeg would run 120 s more; it is ended as soon as the worker sees the change
         _wait_for(lambda ffmpeg=ffmpeg: _gone(ffmpeg), 20, f"ffmpeg kept running after the {action}", jobs_env)
         with read_session() as s:
-            m = service.get_movie(s, "alice", mid)
+            m = movies.get_movie(s, "alice", mid)
             assert (m is None) if action == "delete" else (m is not None and m.status == "cancelled")
             if m is not None:
                 assert {st.status for st in m.stages if st.name == "segment"} == {"cancelled"}

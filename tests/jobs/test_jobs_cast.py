@@ -13,9 +13,10 @@ from PIL import Image
 
 from deepflix.db import read_session, session_scope
 from deepflix.errors import InvalidInput
-from deepflix.film.uploads import import_portrait
-from deepflix.jobs import service
 from deepflix.jobs.cast import set_portrait
+from deepflix.jobs.errors import JobStateError
+from deepflix.pipeline.uploads import import_portrait
+from deepflix.service import movies
 from deepflix.storage import open_store
 
 PROVIDERS = {**fakes.FAKES, "picture": "jobstest/ref-picture"}
@@ -42,13 +43,13 @@ def png(colour: tuple[int, int, int]) -> bytes:
 def made(movie_id: str, after_event: int = 0) -> set[tuple[str, int | None]]:
     """The stages computed (not cache hits) after an event id."""
     with read_session() as s:
-        return {(e.stage, e.scene) for e in service.events_after(s, movie_id, after_event)
+        return {(e.stage, e.scene) for e in movies.events(s, movie_id, after_event)
                 if e.kind == "stage_done" and not e.data["cached"]}
 
 
 def test_a_replaced_portrait_rerenders_that_characters_scenes(jobs_env: JobsEnv, inproc_worker: object) -> None:
     with session_scope() as s:
-        mid = service.submit_movie(s, "alice", prompt="two keepers", story=story(), resolution="360p",
+        mid = movies.submit_movie(s, "alice", prompt="two keepers", story=story(), resolution="360p",
                                    providers=PROVIDERS).id
     m = wait_movie(mid)
     assert m.status == "succeeded", m.error
@@ -56,7 +57,7 @@ def test_a_replaced_portrait_rerenders_that_characters_scenes(jobs_env: JobsEnv,
     assert {("cast", 0), ("cast", 1)} <= rows
     first = dict(m.result)
     with read_session() as s:
-        last = max(e.id for e in service.events_after(s, mid))
+        last = max(e.id for e in movies.events(s, mid))
 
     # Ada brings her own portrait: only her portrait, the two scenes she is in, the segments that show them, the cut
     with session_scope() as s:
@@ -75,17 +76,17 @@ def test_a_replaced_portrait_rerenders_that_characters_scenes(jobs_env: JobsEnv,
 
 def test_portrait_changes_that_cannot_be_made(jobs_env: JobsEnv) -> None:
     with session_scope() as s:
-        mid = service.submit_movie(s, "alice", prompt="two keepers", story=story(), resolution="360p",
+        mid = movies.submit_movie(s, "alice", prompt="two keepers", story=story(), resolution="360p",
                                    providers=PROVIDERS).id
     ref = import_portrait(open_store(), png((1, 2, 3)))
     with session_scope() as s:
         assert set_portrait(s, "bob", mid, "Ada", ref) is None  # someone else's film: not found
-        with pytest.raises(service.JobStateError, match="queued"):
+        with pytest.raises(JobStateError, match="queued"):
             set_portrait(s, "alice", mid, "Ada", ref)  # still being made
     with session_scope() as s:
-        service.cancel_movie(s, "alice", mid)
+        movies.cancel_movie(s, "alice", mid)
     with session_scope() as s, pytest.raises(InvalidInput, match="Ada, Bo"):
         set_portrait(s, "alice", mid, "Zed", ref)
     with read_session() as s:
-        m = service.get_movie(s, "alice", mid)
+        m = movies.get_movie(s, "alice", mid)
         assert m is not None and m.status == "cancelled" and "portrait" not in m.story["characters"][0]

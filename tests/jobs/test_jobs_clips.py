@@ -16,7 +16,7 @@ from conftest import JobsEnv, wait_movie
 
 from deepflix import plugins
 from deepflix.db import read_session, session_scope
-from deepflix.jobs import service
+from deepflix.service import movies
 
 CLIP_TESTS = Path(__file__).parents[1] / "clip"
 
@@ -35,7 +35,7 @@ def clip_providers(jobs_env: JobsEnv) -> Iterator[Any]:
 
 def _submit(**kw: Any) -> str:
     with session_scope() as s:
-        return service.submit_movie(s, "alice", prompt="A ferry crosses the strait", num_sequences=3, seed=5,
+        return movies.submit_movie(s, "alice", prompt="A ferry crosses the strait", num_sequences=3, seed=5,
                                     resolution="360p", **kw).id
 
 
@@ -68,7 +68,7 @@ def test_clip_rows_and_the_fallback_in_the_job_system(clip_providers: Any, jobs_
     clip_done = max(st.finished_at for st in m.stages if st.name == "clip")
     assert all(st.started_at >= clip_done for st in m.stages if st.name == "segment")
     with read_session() as s:
-        events = service.events_after(s, mid)
+        events = movies.events(s, mid)
         kinds = [(e.kind, e.stage, e.scene) for e in events]
         progress = [e for e in events if e.kind == "progress" and e.stage == "clip"]
     assert ("stage_fallback", "clip", 1) in kinds

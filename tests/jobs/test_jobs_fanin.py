@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from deepflix.db import read_session, session_scope
 from deepflix.db.models import Event, Stage
-from deepflix.jobs import service, state
+from deepflix.jobs import state
 from deepflix.jobs.broker import get_broker
 from deepflix.jobs.reconciler import live_messages
+from deepflix.service import movies
 
 
 def story_dict(n: int) -> dict:
@@ -26,7 +27,7 @@ def story_dict(n: int) -> dict:
 def storm(n_scenes: int, owner: str = "fan") -> None:
     """Finish every picture and speech of a movie from 2n threads released together."""
     with session_scope() as s:
-        movie = service.submit_movie(s, owner, prompt="fan-in", story=story_dict(n_scenes), resolution="360p",
+        movie = movies.submit_movie(s, owner, prompt="fan-in", story=story_dict(n_scenes), resolution="360p",
                                       providers=fakes.FAKES)
         mid = movie.id
     with session_scope() as s:

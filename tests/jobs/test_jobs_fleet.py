@@ -16,7 +16,8 @@ from conftest import JobsEnv, film_bytes, make_reference, wait_movie
 from test_jobs_fanin import storm
 
 from deepflix.db import Movie, read_session, session_scope
-from deepflix.jobs import service
+from deepflix.jobs.stats import queue_stats
+from deepflix.service import movies
 
 pytestmark = pytest.mark.fleet
 
@@ -81,14 +82,14 @@ def test_film_on_the_fleet(fleet_env: JobsEnv) -> None:
     gpu = fleet_env.spawn("worker", "--queues", "gpu", "--processes", "1", "--threads", "1")
     fleet_env.spawn("worker", "--queues", "cpu", "--processes", "2", "--threads", "1", "--no-reconcile")
     with session_scope() as s:
-        mid = service.submit_movie(s, "alice", prompt="A fleet of ships", num_sequences=2, seed=51,
+        mid = movies.submit_movie(s, "alice", prompt="A fleet of ships", num_sequences=2, seed=51,
                                    resolution="360p", providers=fakes.FAKES).id
     killed = wiped = False
     deadline = time.monotonic() + 120
     queues_by_pid: dict[int, list[str]] = {}
     while True:
         with read_session() as s:
-            m = service.get_movie(s, "alice", mid)
+            m = movies.get_movie(s, "alice", mid)
             assert m is not None
             status = m.status
         if status not in ("queued", "running"):
@@ -116,7 +117,7 @@ def test_film_on_the_fleet(fleet_env: JobsEnv) -> None:
         kind = "gpu" if st.name == "picture" else "cpu"
         assert all(q.startswith(kind) for q in queues_by_pid[pid]), (st.name, queues_by_pid[pid])
     with read_session() as s:
-        stats = service.queue_stats(s)
+        stats = queue_stats(s)
     assert stats["movies"]["succeeded"] == 1 and stats["broker"]["ok"]
     assert json.dumps(stats, default=str)
 
@@ -130,9 +131,9 @@ def test_in_flight_caps_keep_users_fair(fleet_env: JobsEnv) -> None:
     fleet_env.set(DEEPFLIX_OWNER_INFLIGHT="3")
     with session_scope() as s:
         for i in range(20):
-            service.submit_movie(s, "hog", prompt=f"film {i}", num_sequences=2, providers=fakes.FAKES)
-        late = service.submit_movie(s, "bob", prompt="my one film", num_sequences=2, providers=fakes.FAKES).id
-        urgent = service.submit_movie(s, "carol", prompt="urgent", num_sequences=2, priority="high",
+            movies.submit_movie(s, "hog", prompt=f"film {i}", num_sequences=2, providers=fakes.FAKES)
+        late = movies.submit_movie(s, "bob", prompt="my one film", num_sequences=2, providers=fakes.FAKES).id
+        urgent = movies.submit_movie(s, "carol", prompt="urgent", num_sequences=2, priority="high",
                                         providers=fakes.FAKES).id
     msgs = live_messages(get_broker())
     owners: dict[str, int] = {}

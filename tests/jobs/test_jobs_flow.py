@@ -12,20 +12,22 @@ from conftest import JobsEnv, film_bytes, make_reference, wait_movie
 
 from deepflix.db import read_session, session_scope
 from deepflix.errors import InvalidInput
-from deepflix.jobs import service
+from deepflix.jobs.errors import JobStateError
+from deepflix.jobs.stats import queue_stats
+from deepflix.service import movies, public
 
 
 def submit(seed: int = 7, scenes: int = 2, owner: str = "alice", **kw: object) -> str:
     providers = {**fakes.FAKES, **kw.pop("providers", {})}  # type: ignore[dict-item]
     with session_scope() as s:
-        m = service.submit_movie(s, owner, prompt="A lighthouse keeper finds a message", num_sequences=scenes,
+        m = movies.submit_movie(s, owner, prompt="A lighthouse keeper finds a message", num_sequences=scenes,
                                  seed=seed, resolution="360p", providers=providers, **kw)  # type: ignore[arg-type]
         return m.id
 
 
 def kinds(movie_id: str) -> list[str]:
     with read_session() as s:
-        return [e.kind for e in service.events_after(s, movie_id)]
+        return [e.kind for e in movies.events(s, movie_id)]
 
 
 def test_film_matches_make_film(jobs_env: JobsEnv, inproc_worker: object) -> None:
@@ -42,34 +44,33 @@ def test_film_matches_make_film(jobs_env: JobsEnv, inproc_worker: object) -> Non
     assert sorted((s.name, s.scene) for s in m.stages if s.status == "succeeded") == sorted(
         [("story", None), ("score", None), ("cut", None)] + [(n, i) for n in ("picture", "speech", "segment") for i in (0, 1)]
         + [("cast", i) for i in range(len(m.story["characters"]))])
-    with read_session() as s:
-        view = service.movie_view(m, service.stages_of(s, mid))
+    view = public.movie_public(public.record(m))  # what the API and `deepflix jobs show` answer
     n_rows = 9 + len(m.story["characters"])
-    assert view["progress"] == {"done": n_rows, "total": n_rows, "fraction": 1.0}
+    assert view.progress == 1.0 and sum(st.done for st in view.stages) == sum(st.total for st in view.stages) == n_rows
 
 
 def test_someone_elses_movie_is_not_found(jobs_env: JobsEnv) -> None:
     mid = submit()
     with session_scope() as s:
-        assert service.get_movie(s, "bob", mid) is None
-        assert service.cancel_movie(s, "bob", mid) is None
-        assert service.retry_movie(s, "bob", mid) is None
-        assert service.delete_movie(s, "bob", mid) is False
-        assert service.list_movies(s, "bob").total == 0
-        page = service.list_movies(s, "alice", status="queued")
+        assert movies.get_movie(s, "bob", mid) is None
+        assert movies.cancel_movie(s, "bob", mid) is None
+        assert movies.retry_movie(s, "bob", mid) is None
+        assert movies.delete_movie(s, "bob", mid) is False
+        assert movies.list_movies(s, "bob").total == 0
+        page = movies.list_movies(s, "alice", status="queued")
         assert [m.id for m in page.items] == [mid] and page.total == 1
 
 
 @pytest.mark.parametrize("field,value,needle", [
-    ("prompt", "   ", "prompt"), ("num_sequences", 0, "num_scenes"), ("genre", "western", "genre"),
+    ("prompt", "   ", "prompt"), ("num_sequences", 0, "num_sequences"), ("genre", "western", "genre"),
     ("sampler", "nope", "sampler"), ("resolution", "8k", "resolution"), ("priority", "urgent", "priority"),
 ])
 def test_bad_input_is_refused_and_changes_nothing(jobs_env: JobsEnv, field: str, value: object, needle: str) -> None:
     body = {"prompt": "a film", "num_sequences": 2, field: value}
     with session_scope() as s, pytest.raises(InvalidInput, match=needle):
-        service.submit_movie(s, "alice", **body)  # type: ignore[arg-type]
+        movies.submit_movie(s, "alice", **body)  # type: ignore[arg-type]
     with session_scope() as s:
-        assert service.list_movies(s, "alice").total == 0
+        assert movies.list_movies(s, "alice").total == 0
 
 
 def test_transient_failure_is_retried_with_backoff(jobs_env: JobsEnv, inproc_worker: object) -> None:
@@ -96,9 +97,9 @@ def test_failure_keeps_work_and_retry_resumes(jobs_env: JobsEnv, inproc_worker: 
 
     jobs_env.set(JOBSTEST_FLAKY="0")
     with session_scope() as s:
-        assert service.retry_movie(s, "alice", mid) is not None
-        with pytest.raises(service.JobStateError):
-            service.retry_movie(s, "alice", mid)  # not failed any more
+        assert movies.retry_movie(s, "alice", mid) is not None
+        with pytest.raises(JobStateError):
+            movies.retry_movie(s, "alice", mid)  # not failed any more
     m = wait_movie(mid)
     assert m.status == "succeeded", m.error
     for s in m.stages:
@@ -109,17 +110,17 @@ def test_failure_keeps_work_and_retry_resumes(jobs_env: JobsEnv, inproc_worker: 
 def test_cancel_stops_the_movie(jobs_env: JobsEnv) -> None:
     mid = submit()
     with session_scope() as s:
-        assert service.cancel_movie(s, "alice", mid) is not None
+        assert movies.cancel_movie(s, "alice", mid) is not None
     with session_scope() as s:
-        with pytest.raises(service.JobStateError):
-            service.cancel_movie(s, "alice", mid)
-        m = service.get_movie(s, "alice", mid)
+        with pytest.raises(JobStateError):
+            movies.cancel_movie(s, "alice", mid)
+        m = movies.get_movie(s, "alice", mid)
         assert m is not None and m.status == "cancelled"
-        assert {st.status for st in service.stages_of(s, mid)} == {"cancelled"}
-        assert service.delete_movie(s, "alice", mid)
+        assert {st.status for st in movies.stages_of(s, mid)} == {"cancelled"}
+        assert movies.delete_movie(s, "alice", mid)
     with read_session() as s:
-        assert service.get_movie(s, "alice", mid) is None
-        assert service.events_after(s, mid) == []
+        assert movies.get_movie(s, "alice", mid) is None
+        assert movies.events(s, mid) == []
 
 
 def test_flushall_mid_job_is_repaired_by_the_reconciler(jobs_env: JobsEnv, inproc_worker: object) -> None:
@@ -159,7 +160,7 @@ def test_dead_letters_are_kept_and_listed(jobs_env: JobsEnv, inproc_worker: obje
         time.sleep(0.2)
     assert letters and letters[0]["actor"] == "score_normal" and "TypeError" in letters[0]["error"]
     with read_session() as s:
-        stats = service.queue_stats(s)
+        stats = queue_stats(s)
     assert stats["dead_letters"]["count"] == 1 and stats["broker"]["ok"]
     assert stats["workers"] and stats["workers"][0]["threads"] == 2
 
@@ -200,5 +201,5 @@ def test_webhook_is_signed_and_retried(jobs_env: JobsEnv, inproc_worker: object)
     assert json.loads(body)["id"] == mid and json.loads(body)["urls"]["movie"] == f"/api/movies/{mid}/video"
     assert kinds(mid).count("webhook_failed") == 1 and kinds(mid)[-1] == "webhook"
     with read_session() as s:  # each attempt recorded, with its number and answer
-        attempts = [(e.kind, e.data) for e in service.events_after(s, mid) if e.kind.startswith("webhook")]
+        attempts = [(e.kind, e.data) for e in movies.events(s, mid) if e.kind.startswith("webhook")]
     assert attempts == [("webhook_failed", {"attempt": 1, "status": 500}), ("webhook", {"attempt": 2, "status": 204})]

@@ -14,7 +14,7 @@ import jobs_fake_providers as fakes
 from conftest import JobsEnv, film_bytes, make_reference, wait_movie
 
 from deepflix.db import read_session, session_scope
-from deepflix.jobs import service
+from deepflix.service import movies
 from deepflix.storage import open_store
 
 PROMPT = "A keeper of broken things"
@@ -25,7 +25,7 @@ def _run(jobs_env: JobsEnv, mid: str, at_marker: Callable[[str], None] = lambda 
     deadline = time.monotonic() + 60
     while True:
         with read_session() as s:
-            m = service.get_movie(s, "alice", mid)
+            m = movies.get_movie(s, "alice", mid)
             assert m is not None
             if m.status not in ("queued", "running"):
                 break
@@ -41,13 +41,13 @@ def _run(jobs_env: JobsEnv, mid: str, at_marker: Callable[[str], None] = lambda 
 
 def _submit(seed: int) -> str:
     with session_scope() as s:
-        return service.submit_movie(s, "alice", prompt=PROMPT, num_sequences=2, seed=seed, resolution="360p",
+        return movies.submit_movie(s, "alice", prompt=PROMPT, num_sequences=2, seed=seed, resolution="360p",
                                     providers=fakes.FAKES).id
 
 
 def _keys(mid: str) -> dict[tuple[str, int | None], str]:
     with read_session() as s:
-        m = service.get_movie(s, "alice", mid)
+        m = movies.get_movie(s, "alice", mid)
         assert m is not None
         return {(st.name, st.scene): st.artifact_key for st in m.stages if st.artifact_key}
 

@@ -14,20 +14,20 @@ import jobs_fake_providers as fakes
 from conftest import JobsEnv, film_bytes, make_reference, wait_movie
 
 from deepflix.db import read_session, session_scope
-from deepflix.jobs import service
+from deepflix.service import movies
 
 STAGES = ("story", "speech", "picture", "score", "segment", "cut")
 
 
 def _submit(seed: int, picture: str = "jobstest/picture") -> str:
     with session_scope() as s:
-        return service.submit_movie(s, "alice", prompt="A keeper of bees", num_sequences=2, seed=seed,
+        return movies.submit_movie(s, "alice", prompt="A keeper of bees", num_sequences=2, seed=seed,
                                     resolution="360p", providers={**fakes.FAKES, "picture": picture}).id
 
 
 def _status(mid: str) -> str:
     with read_session() as s:
-        m = service.get_movie(s, "alice", mid)
+        m = movies.get_movie(s, "alice", mid)
         assert m is not None
         return m.status
 
@@ -68,7 +68,7 @@ def test_sigkill_in_every_stage(jobs_env: JobsEnv) -> None:
         assert film_bytes(m) == ref.files["movie"].read_bytes()
         assert m.result["artifacts"]["cut"] == ref.keys["cut"]
     with read_session() as s:
-        attempts = {(st.name, st.scene, st.movie_id): st.attempts for mid in mids for st in service.stages_of(s, mid)}
+        attempts = {(st.name, st.scene, st.movie_id): st.attempts for mid in mids for st in movies.stages_of(s, mid)}
     for stage in STAGES:  # the kill cost the stage it hit one attempt, and the stage was done again
         assert max(n for (name, _, _), n in attempts.items() if name == stage) == 2, attempts
     assert sum(attempts.values()) == 2 * 9 + len(STAGES), attempts  # and nothing else was lost

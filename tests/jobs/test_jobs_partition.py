@@ -30,7 +30,7 @@ from conftest import JobsEnv, _jobs_env, film_bytes, make_reference, wait_movie
 from sqlalchemy import func, select
 
 from deepflix.db import read_session, session_scope
-from deepflix.jobs import service
+from deepflix.service import movies
 
 pytestmark = pytest.mark.fleet
 
@@ -108,7 +108,7 @@ def _snapshot(mid: str) -> dict[str, Any]:
     from deepflix.db.models import Event, Stage
 
     with read_session() as s:
-        m = service.get_movie(s, "alice", mid)
+        m = movies.get_movie(s, "alice", mid)
         assert m is not None
         stages = sorted((st.id, st.name, st.scene, st.status, st.artifact_key, st.attempts, st.worker)
                         for st in s.scalars(select(Stage).where(Stage.movie_id == mid)))
@@ -133,13 +133,13 @@ def test_a_worker_cut_off_mid_stage(fleet: Fleet) -> None:
         time.sleep(0.2)
 
     with session_scope() as s:
-        mid = service.submit_movie(s, "alice", prompt=PROMPT, num_sequences=2, seed=71, resolution="360p",
+        mid = movies.submit_movie(s, "alice", prompt=PROMPT, num_sequences=2, seed=71, resolution="360p",
                                    providers=fakes.FAKES).id
     victim: dict[str, Any] = {}
     deadline = time.monotonic() + 60
     while True:
         with read_session() as s:
-            m = service.get_movie(s, "alice", mid)
+            m = movies.get_movie(s, "alice", mid)
             assert m is not None
             if m.status not in ("queued", "running"):
                 break

@@ -13,11 +13,10 @@ import pytest
 from conftest import JobsEnv, wait_movie
 from fastapi import HTTPException
 
-from deepflix.api import backend
 from deepflix.api.routes.quality import qa_report
 from deepflix.db import session_scope
-from deepflix.jobs import service
 from deepflix.models import Story
+from deepflix.service import movies, public
 
 BAD = Path(__file__).parents[1] / "quality" / "data" / "lighthouse_bad.json"
 
@@ -36,26 +35,26 @@ def test_warnings_in_film_json_and_in_the_job_result(jobs_env: JobsEnv, inproc_w
     assert {w["stage"] for w in warnings} == {"story"}
 
     with session_scope() as s:
-        mid = service.submit_movie(s, "alice", prompt=story.prompt or "a film", num_sequences=len(story.scenes),
+        mid = movies.submit_movie(s, "alice", prompt=story.prompt or "a film", num_sequences=len(story.scenes),
                                    resolution="360p", providers=fakes.FAKES, story=story).id
     m = wait_movie(mid)
     assert m.status == "succeeded", m.error
     assert m.result["warnings"] == warnings
     # the fake cut's movie.mp4 is not a video: the report says so, and the film is still done
     assert "error" in m.result["qa"] and "checks" not in m.result["qa"]
-    public = backend.movie_public(backend.movie_dict(m))
-    assert public.qa is not None and public.qa.passed is None and public.qa.error
-    assert public.artifacts["qa"] == f"/api/movies/{mid}/qa"
-    whole = asyncio.run(qa_report(backend.movie_dict(m)))
+    shown = public.movie_public(public.record(m))
+    assert shown.qa is not None and shown.qa.passed is None and shown.qa.error
+    assert shown.artifacts["qa"] == f"/api/movies/{mid}/qa"
+    whole = asyncio.run(qa_report(public.record(m)))
     assert whole["movie"] == mid and whole["error"] == m.result["qa"]["error"]
 
 
 def test_no_report_before_the_film_is_done(jobs_env: JobsEnv) -> None:
     with session_scope() as s:
-        m = service.submit_movie(s, "alice", prompt="A lighthouse keeper finds a message", num_sequences=2,
+        m = movies.submit_movie(s, "alice", prompt="A lighthouse keeper finds a message", num_sequences=2,
                                  resolution="360p", providers=fakes.FAKES)
-        movie = backend.movie_dict(m)
-    assert backend.movie_public(movie).qa is None
+        movie = public.record(m)
+    assert public.movie_public(movie).qa is None
     with pytest.raises(HTTPException) as exc:
         asyncio.run(qa_report(movie))
     assert exc.value.status_code == 409

@@ -14,7 +14,7 @@ from conftest import JobsEnv, film_bytes, wait_movie
 from sqlalchemy import select
 
 from deepflix.db import Stage, read_session, session_scope
-from deepflix.jobs import service
+from deepflix.service import movies
 
 PROMPT = "A lighthouse keeper finds a message in a bottle"
 
@@ -28,7 +28,7 @@ def test_real_film_survives_a_kill_mid_encode(jobs_env: JobsEnv) -> None:
 
     jobs_env.spawn("worker", "--queues", "gpu,cpu", "--processes", "2", "--threads", "1")
     with session_scope() as s:  # the built-in providers: no `providers=`
-        mid = service.submit_movie(s, "alice", prompt=PROMPT, num_sequences=2, seed=5, resolution="360p").id
+        mid = movies.submit_movie(s, "alice", prompt=PROMPT, num_sequences=2, seed=5, resolution="360p").id
     killed = None
     deadline = time.monotonic() + 240
     while killed is None:

@@ -19,8 +19,8 @@ from deepflix import plugins
 from deepflix.db import session_scope
 from deepflix.film import plan
 from deepflix.hookspecs import hookimpl
-from deepflix.jobs import service
 from deepflix.provider import Provider, StageContext
+from deepflix.service import movies
 from deepflix.storage import open_store
 
 
@@ -99,7 +99,7 @@ def test_toy_stage_runs_in_process_and_in_the_job_system(toy_plan: plan.Plan, jo
 
     # the job system: its rows exist from the fan-out, it is dispatched, the cut waits for it
     with session_scope() as s:
-        mid = service.submit_movie(s, "alice", prompt="A lighthouse keeper finds a message", num_sequences=2, seed=7,
+        mid = movies.submit_movie(s, "alice", prompt="A lighthouse keeper finds a message", num_sequences=2, seed=7,
                                    resolution="360p", providers=fakes.FAKES).id
     m = wait_movie(mid)
     assert m.status == "succeeded", m.error

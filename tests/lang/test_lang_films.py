@@ -17,12 +17,12 @@ import pytest
 from lang_fakes import OpenAIServer, story_json
 from PIL import Image, ImageDraw, ImageFont
 
+from deepflix.cut.ffmpeg.captions import CaptionStyle
+from deepflix.cut.ffmpeg.fonts import font_path
+from deepflix.cut.ffmpeg.probe import grab_frame, probe
 from deepflix.models import SubtitleCue
 from deepflix.speech.espeak import espeak_exe
 from deepflix.subtitles import check_rules
-from deepflix.video.captions import CaptionStyle
-from deepflix.video.fonts import font_path
-from deepflix.video.probe import grab_frame, probe
 
 pytestmark = pytest.mark.slow  # five small films: about three minutes on two cores
 needs_espeak = pytest.mark.skipif(espeak_exe() is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")

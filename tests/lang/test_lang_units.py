@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from deepflix.cut.ffmpeg.captions import CaptionStyle
+from deepflix.cut.ffmpeg.fonts import _cmap, drawable, script_font
 from deepflix.errors import InvalidInput
 from deepflix.language_check import check_film_language
 from deepflix.languages import looks_written_in, normalize_tag
@@ -14,8 +16,6 @@ from deepflix.plugins import get_provider
 from deepflix.runner import stage_key
 from deepflix.speech.timing import prepare
 from deepflix.subtitles import build_cues, check_rules, to_srt, to_vtt
-from deepflix.video.captions import CaptionStyle
-from deepflix.video.fonts import _cmap, drawable, script_font
 
 
 def test_tags_are_checked_and_standardised() -> None:

@@ -19,8 +19,8 @@ from deepflix.errors import InvalidInput
 from deepflix.film.options import FilmOptions
 from deepflix.film.plan import PLAN
 from deepflix.film.requests import picture_request, portrait_request
-from deepflix.film.uploads import import_portrait
 from deepflix.models import Character, DialogueLine, Scene, Story
+from deepflix.pipeline.uploads import import_portrait
 from deepflix.plugins import get_provider
 from deepflix.runner import run_stage, stage_key
 from deepflix.storage.local import LocalStore

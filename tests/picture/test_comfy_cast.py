@@ -23,7 +23,6 @@ from comfy_fake_server import IPADAPTER_NODES, FakeComfy, pointed_at, serve  # n
 from deepflix.comfy.slots import keep_slots  # noqa: E402
 from deepflix.core import config  # noqa: E402
 from deepflix.errors import InvalidInput, ProviderError  # noqa: E402
-from deepflix.film.local import make_film  # noqa: E402
 from deepflix.film.options import FilmOptions  # noqa: E402
 from deepflix.jobs.review import dry_run  # noqa: E402
 from deepflix.models import (  # noqa: E402
@@ -40,6 +39,7 @@ from deepflix.picture.comfy_portrait import ComfyUIPortrait  # noqa: E402
 from deepflix.picture.comfy_refs import _area, regions  # noqa: E402
 from deepflix.picture.comfyui import ComfyUI, load_workflow  # noqa: E402
 from deepflix.picture.portrait import draw_portrait, frame_user_portrait, sheet_figure_box  # noqa: E402
+from deepflix.pipeline.film import make_film  # noqa: E402
 from deepflix.plugins import resolve_providers  # noqa: E402
 from deepflix.provider import StageContext  # noqa: E402
 from deepflix.runner import stage_key  # noqa: E402

@@ -8,10 +8,10 @@ import pytest
 
 from deepflix.creatures import ANIMALS, METALS, kind_of
 from deepflix.models import CharacterSheet, StoryRequest
-from deepflix.picture import raster as R
-from deepflix.picture.appearance import COLOURS, appearance_for, build_for
-from deepflix.picture.figures import FigureLight, Placement, draw_figure
-from deepflix.picture.palette import make_look
+from deepflix.picture.illustration import raster as R
+from deepflix.picture.illustration.appearance import COLOURS, appearance_for, build_for
+from deepflix.picture.illustration.figures import FigureLight, Placement, draw_figure
+from deepflix.picture.illustration.palette import make_look
 from deepflix.story.planner import plan_story
 
 CLOTHES = "a navy coat and blue jeans, with a red scarf"

@@ -17,12 +17,12 @@ from PIL import Image
 from tiny_diffusion import build_ip_adapter, build_pipeline
 
 from deepflix.errors import InvalidInput
-from deepflix.film.local import make_film
 from deepflix.film.options import FilmOptions
 from deepflix.film.plan import PLAN, FilmParts
-from deepflix.film.uploads import import_portrait
 from deepflix.models import Character, GenerationParams, Scene, Story, StoryRequest
 from deepflix.picture.diffusers import Diffusers, DiffusersPortrait
+from deepflix.pipeline.film import make_film
+from deepflix.pipeline.uploads import import_portrait
 from deepflix.plugins import resolve_providers, stage_options, supports_references
 from deepflix.provider import StageContext
 from deepflix.runner import run_stage, stage_key

@@ -19,7 +19,7 @@ from deepflix.models import (
     PictureRequest,
     SceneVisual,
 )
-from deepflix.picture.appearance import appearance_for, derive
+from deepflix.picture.illustration.appearance import appearance_for, derive
 from deepflix.picture.illustrator import Illustrator, render
 from deepflix.provider import StageContext
 

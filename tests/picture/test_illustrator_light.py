@@ -14,12 +14,12 @@ from deepflix.models import (
     PictureRequest,
     SceneVisual,
 )
-from deepflix.picture import raster as R
-from deepflix.picture.appearance import HAIR_COLOURS, SKINS, appearance_for, build_for
-from deepflix.picture.figures import FigureLight, Placement, draw_figure, draw_shadow
-from deepflix.picture.hair import MIN_GAP, separate
+from deepflix.picture.illustration import raster as R
+from deepflix.picture.illustration.appearance import HAIR_COLOURS, SKINS, appearance_for, build_for
+from deepflix.picture.illustration.figures import FigureLight, Placement, draw_figure, draw_shadow
+from deepflix.picture.illustration.hair import MIN_GAP, separate
+from deepflix.picture.illustration.palette import hex_rgb, luma, make_look
 from deepflix.picture.illustrator import render
-from deepflix.picture.palette import hex_rgb, luma, make_look
 
 KEEPER = CharacterSheet(id="keeper", name="Elias", base_traits="old broad-shouldered lighthouse keeper",
                         facial_features="weathered face, grey beard", clothing="navy wool sweater, brown trousers",

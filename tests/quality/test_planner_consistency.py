@@ -3,7 +3,7 @@ plus 10-scene casts of four); bench/story_consistency.py sweeps 1,000."""
 
 from __future__ import annotations
 
-from deepflix.quality.sweep import PROMPTS, stories, sweep
+from deepflix.story.sweep import PROMPTS, stories, sweep
 
 
 def test_planner_stories_have_no_contradictions() -> None:

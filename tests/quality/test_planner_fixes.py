@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from deepflix.models import StoryRequest
-from deepflix.picture.appearance import build_for
+from deepflix.picture.illustration.appearance import build_for
 from deepflix.story.planner import plan_story
 
 PROMPT = "A lighthouse keeper finds a message in a bottle"
@@ -65,7 +65,7 @@ def test_a_driving_pair_keeps_both_people() -> None:
 
 def test_hair_worn_long_is_drawn_long() -> None:
     from deepflix.models import CharacterSheet
-    from deepflix.picture.appearance import derive
+    from deepflix.picture.illustration.appearance import derive
 
     sheet = CharacterSheet(id="lou", name="Lou Holt", base_traits="a tall man in his forties",
                            facial_features="blue eyes, dark brown hair worn long and loose",

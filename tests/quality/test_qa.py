@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from deepflix.cut.ffmpeg.probe import ffmpeg_exe
 from deepflix.quality import hearing
 from deepflix.quality.qa import read_srt, run_qa
-from deepflix.video.probe import ffmpeg_exe
 
 PROMPT = "A lighthouse keeper finds a message in a bottle"
 

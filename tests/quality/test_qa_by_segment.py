@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from deepflix.film.local import make_film
+from deepflix.cut.ffmpeg.probe import ffmpeg_exe
 from deepflix.film.options import FilmOptions
 from deepflix.models import StoryRequest
+from deepflix.pipeline.film import make_film
 from deepflix.quality import by_segment, media
 from deepflix.quality.qa import run_qa
 from deepflix.storage.local import LocalStore
-from deepflix.video.probe import ffmpeg_exe
 
 
 def _clip(path: Path, parts: list[str]) -> Path:

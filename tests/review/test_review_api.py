@@ -39,8 +39,8 @@ def reviewed(gw: Gateway) -> dict[str, Any]:
 
 def test_stops_after_the_story_holding_nothing(gw: Gateway, reviewed: dict[str, Any]) -> None:
     from deepflix import db
-    from deepflix.api import backend
     from deepflix.db.models import Stage
+    from deepflix.service.admission import count_active
 
     m = reviewed["movie"]
     by = {s["name"]: s["status"] for s in m["stages"]}
@@ -48,7 +48,7 @@ def test_stops_after_the_story_holding_nothing(gw: Gateway, reviewed: dict[str, 
     with db.read_session() as s:
         rows = s.query(Stage).filter(Stage.movie_id == reviewed["id"], Stage.name != "story").all()
         assert rows and {r.status for r in rows} == {"waiting"}  # held: nothing ready, queued or running
-        assert backend.count_active(s, "alice") == 0  # no concurrency slot
+        assert count_active(s, "alice") == 0  # no concurrency slot
     listed = httpx.get(f"{gw.base_url}/api/movies?status=awaiting_review", headers=gw.auth("alice")).json()
     assert [x["id"] for x in listed["items"]] == [reviewed["id"]]
     with httpx.stream("GET", _url(gw, reviewed["id"], "/events"), headers=gw.auth("alice"), timeout=30) as r:

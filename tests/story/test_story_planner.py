@@ -10,13 +10,13 @@ import pytest
 from deepflix.errors import InvalidInput
 from deepflix.models import GENRES, Story, StoryRequest
 from deepflix.provider import StageContext
-from deepflix.story import arc
-from deepflix.story.cast import look, voice_distance
-from deepflix.story.data import load
 from deepflix.story.planner import plan_story
-from deepflix.story.prompt import analyse
-from deepflix.story.prose import Person, Realizer
+from deepflix.story.planning import arc
+from deepflix.story.planning.cast import look, voice_distance
+from deepflix.story.planning.premise import analyse
+from deepflix.story.planning.prose import Person, Realizer
 from deepflix.waterside import water_of
+from deepflix.words import load
 
 # (prompt, the word a reader looks for, genre)
 PROMPTS = [

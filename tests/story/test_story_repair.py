@@ -12,8 +12,8 @@ import pytest
 from story_fakes import llm_story
 
 from deepflix.models import Story, StoryRequest
-from deepflix.story import lexicon
 from deepflix.story.jsonfix import loads
+from deepflix.story.planning import lexicon
 from deepflix.story.repair import RepairError, nearest, repair_story
 
 REQ = StoryRequest(prompt="A lighthouse keeper finds a message in a bottle", genre="noir", num_scenes=6)

@@ -2,7 +2,7 @@
 
 ``PUT /api/movies/{id}/cast/{character}`` takes one image (multipart field
 ``portrait``: PNG, JPEG or WebP, 64-4096 px a side, at most
-DEEPFLIX_MAX_UPLOAD_BYTES), stores it (film/uploads.py) and gives it to the
+DEEPFLIX_MAX_UPLOAD_BYTES), stores it (pipeline/uploads.py) and gives it to the
 character (jobs/cast.py), which saves a story version and renders again: only that
 portrait, the pictures of the scenes the character is in, the segments that show
 them and the cut are remade. Everything that can be refused is refused before the
@@ -18,8 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ...errors import InvalidInput
 from ...models import Story
-from .. import backend
-from ..cast_view import portrait_path
+from ...service import files, movies, public
 from ..deps import CurrentUser, OwnedMovie, media_movie, settings_of
 from ..schemas import ErrorBody, MoviePublic
 from .media import RangeFileResponse
@@ -45,9 +44,9 @@ async def put_portrait(request: Request, response: Response, movie: OwnedMovie, 
                        portrait: Annotated[UploadFile, File(description="The image: PNG, JPEG or WebP.")]) -> MoviePublic:
     """202: the film is rendered again with it. 200: the film awaits review, and the
     portrait is used at its render."""
-    from ...film.uploads import import_portrait
     from ...jobs.cast import find_character, set_portrait
     from ...jobs.review import EDITABLE
+    from ...pipeline.uploads import import_portrait
     from ...storage import open_store
 
     if movie["story"] is None:
@@ -74,13 +73,12 @@ async def put_portrait(request: Request, response: Response, movie: OwnedMovie, 
                       {"character": story.characters[i].id, "key": ref.key}, admit=True)
     if out is None:
         raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
-    with backend.session() as s:
-        now = backend.get_movie(s, who.user, movie["id"])
+    now = movies.find(who.user, movie["id"])
     if now is None:
         raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
     if now["status"] == "awaiting_review":
         response.status_code = 200
-    return backend.movie_public(now)
+    return public.movie_public(now)
 
 
 @router.get("/{movie_id}/cast/{character}/portrait", response_class=RangeFileResponse, tags=["media"],
@@ -89,7 +87,7 @@ async def put_portrait(request: Request, response: Response, movie: OwnedMovie, 
             summary="A character's portrait (once made)")
 async def get_portrait(movie: Annotated[dict[str, Any], Depends(media_movie(kind="portrait", param="character"))],
                        character: Annotated[str, CHARACTER]) -> RangeFileResponse:
-    path = await run_in_threadpool(portrait_path, movie, character)
+    path = await run_in_threadpool(files.portrait_path, movie, character)
     if path is None:
         raise HTTPException(404, detail=f"no portrait of {character!r} in this film yet")
     media = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"

@@ -21,8 +21,8 @@ from ...errors import DeepFlixError
 from ...film.plan import current as current_plan
 from ...jobs.broker import redis_url
 from ...plugins import get_provider, stages
+from ...service import movies  # noqa: F401  (imports the models)
 from ...storage import open_store
-from .. import backend  # noqa: F401  (imports the models)
 from ..schemas import ComponentHealth, Health
 
 router = APIRouter(tags=["health"])

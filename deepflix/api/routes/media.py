@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse
 
-from .. import backend
+from ...service import files
 from ..deps import media_movie
 from .movies import MOVIE_ERRORS
 
@@ -37,7 +37,7 @@ class RangeFileResponse(FileResponse):
 async def _file(movie: dict[str, Any], which: str, media_type: str, filename: str) -> RangeFileResponse:
     if movie["status"] != "succeeded" and not movie.get("result"):  # a re-render serves the previous cut meanwhile
         raise HTTPException(409, detail=f"the film is {movie['status']}, not finished: its {which} is not made yet")
-    path = await run_in_threadpool(backend.artifact_path, movie, which)
+    path = await run_in_threadpool(files.artifact_path, movie, which)
     if path is None:
         raise HTTPException(404, detail=f"the film's {which} is missing from the store; retry the film to remake it")
     return RangeFileResponse(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -15,11 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ...errors import InvalidInput, UnknownProviderError
+from ...jobs.errors import JobStateError
 from ...jobs.settings import job_settings
 from ...security import admissions, allowlist
 from ...security.keys import Principal
 from ...security.netguard import AddressRefused, resolve_checked
-from .. import backend
+from ...service import movies, public
+from ...service.admission import QuotaExceeded, admit
+from ...service.submit import check_provider
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write, settings_of, too_many
 from ..responses import AUTH_ERRORS, BAD_BODY, CONFLICT, MOVIE_ERRORS
 from ..schemas import (
@@ -54,7 +58,7 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
         raise _invalid(("body", "userId"), "userId must be left out: the user is the API key's owner")
     for stage, name in body.providers.items():
         try:
-            backend.check_provider(stage, name)
+            check_provider(stage, name)
         except UnknownProviderError as exc:
             raise _invalid(("body", "providers", stage), str(exc)) from exc
         try:
@@ -74,34 +78,36 @@ async def create_movie(body: MovieCreate, request: Request, response: Response, 
         except AddressRefused as exc:
             raise _invalid(("body", "webhook_url"), str(exc)) from exc
     # The quota is counted and the film inserted in one write transaction under a per-user lock
-    # (backend.lock_user: an advisory lock on PostgreSQL, the write lock on SQLite), so neither two
-    # threads nor two gateways can both slip under it. The lock per user here only queues one user's
+    # (service.admission.lock_user: an advisory lock on PostgreSQL, the write lock on SQLite), so
+    # neither two threads nor two gateways can both slip under it. The lock per user here only queues one user's
     # submissions in the event loop instead of in pool threads and connections waiting on the database.
     locks: weakref.WeakValueDictionary[str, asyncio.Lock] = request.app.state.submit_locks
     lock = locks.setdefault(who.user, asyncio.Lock())  # held alive by `lock` while in use, dropped after
     async with lock:
 
-        def _submit() -> dict[str, Any]:
-            with backend.write_session() as ws:
-                backend.lock_user(ws, who.user)
+        def _submit() -> tuple[str, str]:
+            with movies.write() as ws:
                 _check_quotas(request, who, ws)
+                fields = body.model_dump(exclude={"userId", "providers", "picture_options"})
                 try:
-                    movie = backend.submit_movie(ws, who.user, body, picture_options)
+                    movie = movies.submit_movie(ws, who.user, providers=dict(body.providers) or None, **fields,
+                                                provider_options={"picture": picture_options} if picture_options else None)
                 except InvalidInput as exc:
                     raise _invalid(("body",), str(exc)) from exc
                 except UnknownProviderError as exc:  # the server's own provider settings name a missing one
                     log.error("submit refused: %s", exc)
                     raise HTTPException(503, detail="the service is misconfigured: a stage has no provider; "
                                         "an operator must fix DEEPFLIX_*_PROVIDER") from exc
-                admissions.record(ws, who.user, movie["id"])  # the day's quota counts this, not the film
-                audit_request(request, ws, "movie.create", who=who, target=movie["id"], outcome=202,
+                mid, status = movie.id, movie.status
+                admissions.record(ws, who.user, mid)  # the day's quota counts this, not the film
+                audit_request(request, ws, "movie.create", who=who, target=mid, outcome=202,
                               detail={"genre": body.genre, "scenes": body.num_sequences, "resolution": body.resolution})
-            return movie
+            return mid, status
 
-        movie = await run_write(request, _submit)
-    request.state.job_id = movie["id"]
-    response.headers["Location"] = f"/api/movies/{movie['id']}"
-    return MovieAccepted(id=movie["id"], status=movie["status"], urls=backend.urls(movie["id"]))
+        mid, status = await run_write(request, _submit)
+    request.state.job_id = mid
+    response.headers["Location"] = f"/api/movies/{mid}"
+    return MovieAccepted(id=mid, status=status, urls=public.urls(mid))
 
 
 def _picture_options(body: MovieCreate) -> dict[str, Any]:
@@ -121,30 +127,28 @@ def _picture_options(body: MovieCreate) -> dict[str, Any]:
         return dict(body.picture_options)
 
 
+@contextmanager
+def _refused_as_429(request: Request) -> Iterator[None]:
+    try:
+        yield
+    except QuotaExceeded as exc:
+        request.app.state.metrics.limited.labels("quota").inc()
+        raise too_many(str(exc), exc.retry_after) from exc
+
+
 def _check_concurrency(request: Request, who: Principal, session: Session) -> None:
-    """Call under backend.lock_user in a write session (see create_movie)."""
-    s = settings_of(request)
-    max_jobs = who.max_concurrent_jobs or s.deepflix_max_concurrent_jobs
-    active = backend.count_active(session, who.user)
-    if active >= max_jobs:
-        raise _quota(request, f"quota: {active} of your films are still being made and the most at once is "
-                     f"{max_jobs}; wait for one to finish, or cancel one", 30)
-
-
-def _quota(request: Request, detail: str, retry_after: float) -> HTTPException:
-    request.app.state.metrics.limited.labels("quota").inc()
-    return too_many(detail, retry_after)
+    """Admit one more film of the caller's now (a retry, a render): the per-user lock, then
+    the concurrency quota, in the caller's write transaction (429 when full)."""
+    with _refused_as_429(request):
+        admit(session, who.user, max_jobs=who.max_concurrent_jobs or settings_of(request).deepflix_max_concurrent_jobs)
 
 
 def _check_quotas(request: Request, who: Principal, session: Session) -> None:
-    _check_concurrency(request, who, session)
-    per_day = who.films_per_day or settings_of(request).deepflix_films_per_day
-    now = datetime.now(UTC)
-    made, oldest = admissions.count_since(session, who.user, now - timedelta(days=1))
-    if made >= per_day:
-        wait = max(1.0, (oldest + timedelta(days=1) - now).total_seconds()) if oldest else 3600.0
-        raise _quota(request, f"quota: you started {made} films in the last 24 hours and the most is {per_day}; "
-                     f"the next can start in {int(wait // 60) + 1} min", wait)
+    """Admit a new film: the concurrency quota and the day's (see create_movie)."""
+    s = settings_of(request)
+    with _refused_as_429(request):
+        admit(session, who.user, max_jobs=who.max_concurrent_jobs or s.deepflix_max_concurrent_jobs,
+              per_day=who.films_per_day or s.deepflix_films_per_day)
 
 
 @router.get("", response_model=MovieList, responses={**AUTH_ERRORS}, summary="List your films")
@@ -155,8 +159,8 @@ def list_movies(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MovieList:
     """The caller's films, newest first."""
-    with backend.session() as session:
-        items, total = backend.list_movies(session, who.user, status=status, limit=limit, offset=offset)
+    with movies.read() as session:
+        items, total = movies.list_summaries(session, who.user, status=status, limit=limit, offset=offset)
     return MovieList(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -164,25 +168,24 @@ def list_movies(
 async def get_movie(movie: OwnedMovie) -> MoviePublic:  # async: only shapes data, no thread hop
     """Status, each stage's progress, the story once written, the error if it
     failed, and the URLs of its files."""
-    return backend.movie_public(movie)
+    return public.movie_public(movie)
 
 
 def _act(request: Request, who: Principal, movie: dict[str, Any], action: str) -> dict[str, Any]:
     """cancel / retry / delete in the job service's own transaction, then the audit line."""
     outcome = 204 if action == "delete" else 200
     try:
-        if action == "retry":  # admitted like a submission: counted under the user's lock, in the retry's transaction
-            out = backend.retry_movie(who.user, movie["id"], admit=lambda ws: _check_concurrency(request, who, ws))
-        else:
-            out = {"cancel": backend.cancel_movie, "delete": backend.delete_movie}[action](who.user, movie["id"])
-    except backend.Conflict as exc:
+        # a retry is admitted like a submission: counted under the user's lock, in the retry's transaction
+        check: Callable[[Session], None] | None = (lambda ws: _check_concurrency(request, who, ws)) if action == "retry" else None
+        out = movies.act(action, who.user, movie["id"], admit=check)
+    except JobStateError as exc:
         outcome = 409
         raise HTTPException(409, detail=str(exc)) from exc
     except HTTPException as exc:
         outcome = exc.status_code
         raise
     finally:
-        with backend.write_session() as ws:
+        with movies.write() as ws:
             audit_request(request, ws, f"movie.{action}", who=who, target=movie["id"], outcome=outcome)
     if out is None:  # gone between the lookup and now
         raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
@@ -193,14 +196,14 @@ def _act(request: Request, who: Principal, movie: dict[str, Any], action: str) -
              summary="Stop making a film")
 def cancel_movie(request: Request, movie: OwnedMovie, who: CurrentUser) -> MoviePublic:
     """Cancel a queued or running film; its finished stages are kept for a retry."""
-    return backend.movie_public(_act(request, who, movie, "cancel"))
+    return public.movie_public(_act(request, who, movie, "cancel"))
 
 
 @router.post("/{movie_id}/retry", status_code=202, response_model=MoviePublic,
              responses={**MOVIE_ERRORS, **CONFLICT}, summary="Try a failed or cancelled film again")
 def retry_movie(request: Request, movie: OwnedMovie, who: CurrentUser) -> MoviePublic:
     """Run a failed or cancelled film again; what was finished is reused, not redone."""
-    return backend.movie_public(_act(request, who, movie, "retry"))
+    return public.movie_public(_act(request, who, movie, "retry"))
 
 
 @router.delete("/{movie_id}", status_code=204, responses={**MOVIE_ERRORS, **CONFLICT}, summary="Delete a film")

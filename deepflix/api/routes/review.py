@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...db.models import Movie
 from ...jobs import review as jobs_review  # its redraw, render and dry_run share the routes' names
+from ...jobs.errors import JobStateError
 from ...jobs.review import EDITABLE, save_story, set_voice, versions
-from ...jobs.service import JobStateError
 from ...models import MAX_SCENES, Story, Voice
+from ...service import movies, public
 from ...storage import open_store
-from .. import backend
 from ..deps import CurrentUser, OwnedMovie, audit_request, run_write
 from ..schemas import MAX_SEED, MoviePublic
 from .movies import BAD_BODY, CONFLICT, MOVIE_ERRORS, _check_concurrency
@@ -73,13 +73,12 @@ def _view(m: Any) -> StoryView:
                      story=m.story or {})
 
 
-def _load(movie_id: str) -> Any:
-    with backend.session() as s:
-        m = s.get(Movie, movie_id)
-        if m is None:
-            raise HTTPException(404, detail=f"no movie {movie_id!r} among yours")
-        s.expunge(m)
-        return m
+def _load(movie: dict[str, Any]) -> Movie:
+    """The owner's movie row as it is now (its story versions and options)."""
+    m = movies.row(movie["owner"], movie["id"])
+    if m is None:
+        raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
+    return m
 
 
 async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, fn: Any,
@@ -89,9 +88,8 @@ async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, 
     def run() -> Any:
         outcome, out = 200, None
         try:
-            with backend.write_session() as ws:
+            with movies.write() as ws:
                 if admit:  # a render is admitted like a submission: counted under the user's lock
-                    backend.lock_user(ws, who.user)
                     _check_concurrency(request, who, ws)
                 out = fn(ws)
         except JobStateError as exc:
@@ -104,7 +102,7 @@ async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, 
             outcome = exc.status_code
             raise
         finally:
-            with backend.write_session() as ws:
+            with movies.write() as ws:
                 audit_request(request, ws, f"movie.{action}", who=who, target=movie["id"], outcome=outcome,
                               detail=detail)
         return out
@@ -116,13 +114,13 @@ async def _edit(request: Request, who: Any, movie: dict[str, Any], action: str, 
 def get_story(movie: OwnedMovie) -> StoryView:
     if movie["story"] is None:
         raise HTTPException(404, detail="the film has no story yet")
-    return _view(_load(movie["id"]))
+    return _view(_load(movie))
 
 
 @router.get("/{movie_id}/story/versions/{version}", response_model=dict[str, Any], responses=MOVIE_ERRORS,
             summary="One saved version of a film's story")
 def get_story_version(movie: OwnedMovie, version: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
-    for v in versions(_load(movie["id"])):
+    for v in versions(_load(movie)):
         if v["version"] == version:
             return dict(v["story"])
     raise HTTPException(404, detail=f"the story has no version {version}")
@@ -135,7 +133,7 @@ async def put_story(request: Request, movie: OwnedMovie, who: CurrentUser, body:
 
     await _edit(request, who, movie, "story.edit",
                 lambda ws: save_story(ws, who.user, movie["id"], body.story, note=body.note), {"note": body.note})
-    return _view(_load(movie["id"]))
+    return _view(_load(movie))
 
 
 @router.put("/{movie_id}/voices/{speaker}", response_model=StoryView, responses=ERRORS,
@@ -146,7 +144,7 @@ async def put_voice(request: Request, movie: OwnedMovie, who: CurrentUser,
                     voice: Annotated[Voice, Body()]) -> StoryView:
     await _edit(request, who, movie, "story.voice", lambda ws: set_voice(ws, who.user, movie["id"], speaker, voice),
                 {"speaker": speaker, "voice": voice.model_dump()})
-    return _view(_load(movie["id"]))
+    return _view(_load(movie))
 
 
 @router.post("/{movie_id}/scenes/{scene}/redraw", response_model=dict[str, Any], responses=ERRORS,
@@ -171,7 +169,7 @@ def dry_run(movie: OwnedMovie) -> DryRun:
 
     if movie["story"] is None:
         raise HTTPException(409, detail="the film has no story yet")
-    m = _load(movie["id"])
+    m = _load(movie)
     previous: dict[str, dict[int, str]] = {}  # the last rows' keys: stand-ins for outcomes a render remakes
     for s in movie["stages"]:
         if s["status"] == "succeeded" and s["artifact_key"]:
@@ -187,8 +185,7 @@ async def render(request: Request, movie: OwnedMovie, who: CurrentUser) -> Movie
     finished film keeps its files until the new cut replaces them."""
 
     await _edit(request, who, movie, "render", lambda ws: jobs_review.render(ws, who.user, movie["id"]), admit=True)
-    with backend.session() as s:
-        out = backend.get_movie(s, who.user, movie["id"])
+    out = movies.find(who.user, movie["id"])
     if out is None:
         raise HTTPException(404, detail=f"no movie {movie['id']!r} among yours")
-    return backend.movie_public(out)
+    return public.movie_public(out)

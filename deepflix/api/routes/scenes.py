@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 
 from ...models import MAX_SCENES
-from .. import backend
+from ...service import files
 from ..deps import media_movie
 from .media import RangeFileResponse
 from .movies import MOVIE_ERRORS
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/movies", tags=["media"])
 async def scene_picture(movie: Annotated[dict[str, Any], Depends(media_movie())],
                         scene: Annotated[int, Path(ge=0, lt=MAX_SCENES, description="Scene index, from 0.")]
                         ) -> RangeFileResponse:
-    path = await run_in_threadpool(backend.scene_picture_path, movie, scene)
+    path = await run_in_threadpool(files.scene_picture_path, movie, scene)
     if path is None:
         raise HTTPException(404, detail=f"scene {scene} of this film has no picture yet")
     media = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"

@@ -26,7 +26,7 @@ from ...plugins import get_provider
 from ...runner import run_stage
 from ...security.allowlist import ProviderNotAllowed, check_provider
 from ...storage import open_store
-from ...story import lexicon
+from ...story.planning import lexicon
 from ...story.repair import nearest
 from ..service import stage_app
 from ..settings import api_settings

@@ -1,0 +1,1 @@
+"""The built-in composer's parts: harmony, arrangement, patterns, the SoundFont synth."""
