@@ -9,6 +9,7 @@ the runner caches its result under a hash of both.
 from __future__ import annotations
 
 import os
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,9 +36,28 @@ class StageContext:
     out_dir: Path
     resolve: Callable[[Any], Path] = field(default=lambda ref: Path(ref))  # ArtifactRef -> local file
     progress: Callable[[float, str], None] = _no_progress
+    # (ident, file name, make) -> the stored file of a part made from ident (storage/parts.py);
+    # None: no store to keep parts in, each is made where it is wanted
+    remember: Callable[[dict[str, Any], str, Callable[[Path], None]], Path] | None = None
 
     def path(self, ref: Any) -> Path:
         return self.resolve(ref)
+
+    def reuse(self, ident: dict[str, Any], dest: Path, make: Callable[[Path], None]) -> bool:
+        """Write at ``dest`` the file ``make(path)`` writes, made once per ``ident`` (everything
+        the file is made from, and a version of how) and copied from the store after that.
+        True when it came from the store."""
+        if self.remember is None:
+            make(dest)
+            return False
+        made: list[bool] = []
+
+        def mark(path: Path) -> None:
+            made.append(True)
+            make(path)
+
+        shutil.copyfile(self.remember(ident, dest.name, mark), dest)
+        return not made
 
 
 class Provider(ABC):

@@ -7,6 +7,7 @@ so the same inputs are never computed twice, in one process or across a fleet.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from .models import ArtifactRef
 from .plugins import get_provider
 from .provider import Provider, StageContext
 from .storage import ArtifactBroken, ArtifactStore
+from .storage.parts import remembered
 
 log = logging.getLogger("deepflix.runner")
 
@@ -95,7 +97,8 @@ def run_stage(
     while True:
         attempt += 1
         staging = store.staging(key)
-        ctx = StageContext(out_dir=staging.dir, resolve=store.resolve, progress=progress or _no_progress)
+        ctx = StageContext(out_dir=staging.dir, resolve=store.resolve, progress=progress or _no_progress,
+                           remember=functools.partial(remembered, store))
         try:
             result = prov.generate(request, ctx)
             if not isinstance(result, prov.result_model):

@@ -38,7 +38,17 @@ from .ffmpeg.encode import (
     video_codec_args,
     wants_nvenc,
 )
-from .ffmpeg.poster import PREVIEW_WINDOW, PreviewTap, make_poster, make_preview, preview_windows
+from .ffmpeg.poster import (
+    POSTER_LONG_SIDE,
+    PREVIEW_WINDOW,
+    WEBP_ARGS,
+    PreviewTap,
+    kept_preview,
+    make_poster,
+    make_preview,
+    preview_size,
+    preview_windows,
+)
 from .ffmpeg.render import (
     TRANSITION_SECONDS,
     SegmentPlan,
@@ -54,6 +64,10 @@ from .ffmpeg.render import (
 # the mix by waveform (42 dB SNR against 32 on the lighthouse film); loudness within 0.03 LU
 AUDIO_ARGS = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"]
 BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact"]  # same inputs, same bytes
+# the poster's and the preview's keys as parts kept in the store (storage/parts.py): bump one when
+# the same inputs would make a different file
+POSTER_VERSION = 1
+PREVIEW_VERSION = 1
 
 
 def frame_edges(req: CutRequest) -> list[int]:
@@ -93,15 +107,16 @@ def film_plans(req: CutRequest, ctx: StageContext) -> list[SegmentPlan]:
 
 
 def segment_clips(req: CutRequest, ctx: StageContext, edges: list[int], starts: list[float]) -> \
-        list[tuple[Path, float, float]]:
-    """The preview's windows as (segment, start within it, seconds): each inside its scene's segment."""
+        list[tuple[Path, float, float, str]]:
+    """The preview's windows as (segment, start within it, seconds, the segment's key): each
+    inside its scene's segment."""
     clips = []
     for t in starts:
         i = max(k for k in range(len(req.scenes)) if edges[k] <= round(t * req.fps))
         local = t - edges[i] / req.fps
         d = min(PREVIEW_WINDOW, (edges[i + 1] - edges[i]) / req.fps - local)
         if d > 0.05:
-            clips.append((ctx.path(req.segments[i]), local, d))
+            clips.append((ctx.path(req.segments[i]), local, d, req.segments[i].key))
     return clips
 
 
@@ -185,8 +200,8 @@ class FFmpegCut(CutProvider):
             preview = None
             if request.segments:
                 video_in = ["-f", "concat", "-safe", "0", "-i", str(self._listing(request, ctx, tmp))]
-                preview = pool.submit(make_preview, segment_clips(request, ctx, edges, windows), width, height,
-                                      out / "preview.webp")
+                preview = pool.submit(self._preview, ctx, segment_clips(request, ctx, edges, windows), width,
+                                      height, out / "preview.webp")
             else:
                 video = tmp / "video.mp4"
                 self._render(request, ctx, width, height, edges, video, windows, out / "preview.webp")
@@ -208,10 +223,31 @@ class FFmpegCut(CutProvider):
         audio = tmp / "audio.m4a"
         run_ffmpeg(["-i", str(wav), "-map", "0:a:0", *AUDIO_ARGS, *BITEXACT, "-f", "mp4", "-y",
                     str(partial_name(audio))], final=audio, what="encoding the sound")
-        poster_scene = req.scenes[len(req.scenes) // 2]
-        make_poster(ctx.path(poster_scene.picture), req.title, req.logline, width, height,
-                    ctx.out_dir / "poster.jpg", req.language)
+        self._poster(req, ctx, width, height)
         return audio
+
+    def _poster(self, req: CutRequest, ctx: StageContext, width: int, height: int) -> None:
+        """The poster, kept in the store by what it shows: an edit that leaves its scene's
+        picture, the title and the logline as they were copies it."""
+        ref = req.scenes[len(req.scenes) // 2].picture
+        ident = {"part": "poster", "version": POSTER_VERSION, "picture": [ref.key, ref.name], "title": req.title,
+                 "logline": req.logline, "size": [width, height], "long_side": POSTER_LONG_SIDE,
+                 "language": req.language}
+        ctx.reuse(ident, ctx.out_dir / "poster.jpg", lambda p: make_poster(
+            ctx.path(ref), req.title, req.logline, width, height, p, req.language))
+
+    def _preview(self, ctx: StageContext, clips: list[tuple[Path, float, float, str]], width: int, height: int,
+                 out: Path) -> None:
+        """The preview cut from the segments, kept in the store by the windows it shows; each
+        window's frames kept by its segment, so an edit decodes the re-encoded segments' only."""
+        ident = {"part": "preview", "version": PREVIEW_VERSION, "size": list(preview_size(width, height)),
+                 "windows": [[key, video.name, round(t, 3), round(d, 3)] for video, t, d, key in clips],
+                 "webp": WEBP_ARGS}
+        remember = ctx.remember
+        if remember is None:
+            make_preview([(video, t, d) for video, t, d, _ in clips], width, height, out)
+            return
+        ctx.reuse(ident, out, lambda p: kept_preview(clips, width, height, p, remember))
 
     def _mux(self, video_in: list[str], audio: Path, srt: Path | None, movie: Path, language: str = "en") -> None:
         """Picture, sound and soft subtitles into the web-ready MP4 (moov first), copying

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,10 @@ def measured(store: ArtifactStore | None, film_dir: Path, black_s: float, frozen
     segments = film_segments(film_dir, store) if store is not None else None
     if not segments or store is None:
         return None
-    audio, silent = audio_and_silences(film_dir / "movie.mp4", silent_s, silence_db)
-    found: dict[str, Any] = picture_stretches(store, segments, black_s, frozen_s)
+    # the sound's decode and the re-encoded segments' side by side: each is one ffmpeg, and
+    # after an edit both are at the end of `make`, where nothing else runs
+    with ThreadPoolExecutor(1, thread_name_prefix="deepflix-qa") as pool:
+        pictures = pool.submit(picture_stretches, store, segments, black_s, frozen_s)
+        audio, silent = audio_and_silences(film_dir / "movie.mp4", silent_s, silence_db)
+        found: dict[str, Any] = pictures.result()
     return audio, {**found, "silent": silent}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import subprocess
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from ...errors import ProviderError
 from .cards import balance, font, lang_font, text_image, wrap
-from .encode import FrameSink, partial_name, run_ffmpeg
+from .encode import FrameSink, partial_name, run_ffmpeg, stderr_tail
 from .planes import Frame, cover, read_image
+from .probe import ffmpeg_exe
 from .render import Sink
 
 POSTER_LONG_SIDE = 1920
@@ -122,3 +127,53 @@ def make_preview(clips: Sequence[tuple[Path, float, float]], width: int, height:
         f"concat=n={len(clips)}:v=1:a=0[out]"
     run_ffmpeg([*args, "-filter_complex", graph, "-map", "[out]", *WEBP_ARGS, "-y", str(partial_name(out))],
                final=out, what="preview")
+
+
+def _window_filter(w: int, h: int) -> str:
+    return f"fps={PREVIEW_FPS},scale={w}:{h}:flags=area,setsar=1"
+
+
+def window_frames(video: Path, start: float, seconds: float, width: int, height: int, out: Path) -> None:
+    """One window of the preview: its small frames, raw yuv420p, zlib-packed into ``out``.
+    The same filters as ``make_preview``'s, so the frames are the ones it encodes."""
+    w, h = preview_size(width, height)
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-v", "error", "-ss", f"{start:.3f}",
+                           "-t", f"{seconds:.3f}", "-i", str(video), "-vf", _window_filter(w, h), "-f", "rawvideo",
+                           "-pix_fmt", "yuv420p", "-"], capture_output=True, stdin=subprocess.DEVNULL, check=False)
+    if proc.returncode != 0 or not proc.stdout:
+        raise ProviderError(f"preview: no frames from {video.name}: {stderr_tail(proc.stderr.decode(errors='replace'))}")
+    out.write_bytes(zlib.compress(proc.stdout, 1))
+
+
+def preview_from_windows(windows: Sequence[Path], width: int, height: int, out: Path) -> None:
+    """The animated WebP of ``make_preview`` from windows' frames (``window_frames``):
+    the same frames into the same encoder, so the same bytes."""
+    w, h = preview_size(width, height)
+    raw = b"".join(zlib.decompress(p.read_bytes()) for p in windows)
+    tmp = partial_name(out)
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-v", "error", "-f", "rawvideo",
+                           "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(PREVIEW_FPS), "-i", "-", *WEBP_ARGS,
+                           "-y", str(tmp)], input=raw, capture_output=True, check=False)
+    if proc.returncode != 0 or not tmp.exists():
+        tmp.unlink(missing_ok=True)
+        raise ProviderError(f"preview failed (ffmpeg exit {proc.returncode}): "
+                            f"{stderr_tail(proc.stderr.decode(errors='replace'))}")
+    tmp.replace(out)
+
+
+def _window_into(video: Path, start: float, seconds: float, width: int, height: int, out: Path) -> None:
+    window_frames(video, start, seconds, width, height, out)  # looked up when called (tests count the calls)
+
+
+def kept_preview(clips: Sequence[tuple[Path, float, float, str]], width: int, height: int, out: Path,
+                 part: Callable[[dict[str, object], str, Callable[[Path], None]], Path]) -> None:
+    """``make_preview`` with each window's frames kept as a part (``part``: the store's
+    ``remember``), by the segment it is cut from (``clips``: video, start, seconds, the
+    segment's key): a film whose edit re-encoded one segment decodes that one's window only."""
+    w, h = preview_size(width, height)
+    windows = []
+    for video, t, d, key in clips:
+        ident = {"part": "preview-window", "version": 1, "segment": key, "file": video.name, "start": round(t, 3),
+                 "seconds": round(d, 3), "size": [w, h], "filter": _window_filter(w, h)}
+        windows.append(part(ident, "window.yuv.z", functools.partial(_window_into, video, t, d, width, height)))
+    preview_from_windows(windows, width, height, out)
