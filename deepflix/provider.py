@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .core.config import settings
 from .errors import InvalidInput, NeedsKeyError
 
 
@@ -90,7 +91,6 @@ class Provider(ABC):
     def get_key(self) -> str:
         """The API key, read lazily so offline runs need none."""
         assert self.key_env_var, "get_key() on a provider without key_env_var"
-        from .core.config import settings
 
         value = getattr(settings, self.key_env_var.lower(), None) or os.environ.get(self.key_env_var)
         if hasattr(value, "get_secret_value"):  # pydantic SecretStr: str() would give '**********'

@@ -36,7 +36,6 @@ from .wiring import check_workflow, inject, pass_steps, reference_nodes, video_s
 def _setting(name: str) -> Any:
     """A default read from the settings when the options are made (so tests and the CLI can reload them)."""
     def get() -> Any:
-
         return getattr(config.settings, f"deepflix_comfyui_clip_{name}")
     return get
 
@@ -122,7 +121,6 @@ class ComfyClip(ClipProvider):
                           max_frames=o.max_frames, extend=o.extend)
 
     def models(self) -> dict[str, str]:
-
         spec = TEMPLATES.get(self.options.workflow)
         found = {t: str(getattr(config.settings, f"deepflix_comfyui_clip_{s}")) for t, s in (spec.models if spec else {}).items()}
         return {**found, **self.options.models}

@@ -23,7 +23,6 @@ _SERVER_IDS: dict[str, str] = {}  # our prompt_id -> the server's, for a server 
 
 
 def comfyui_url() -> str:
-
     return str(config.settings.comfyui_url).rstrip("/")
 
 

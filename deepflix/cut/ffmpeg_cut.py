@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from ..errors import InvalidInput, ProviderError
 from ..hookspecs import Register, hookimpl
+from ..languages import iso639_2
 from ..models import CutRequest, CutResult, frame_size
 from ..provider import StageContext
 from .base import CutProvider
@@ -253,7 +254,6 @@ class FFmpegCut(CutProvider):
         """Picture, sound and soft subtitles into the web-ready MP4 (moov first), copying
         the streams: a fraction of a second however long the film. The subtitle track
         (and, in another language than English, the sound) carries the film's ISO 639-2 code."""
-        from ..languages import iso639_2
 
         code = iso639_2(language)
         subs_in, subs = ([], []) if srt is None else (

@@ -30,7 +30,6 @@ _makers: dict[tuple[str, bool], sessionmaker[Session]] = {}
 
 
 def database_url() -> str:
-
     return config.settings.database
 
 

@@ -93,10 +93,8 @@ def story_from_inputs(screenplay: Path | None, from_text: Path | None, genre: st
     if screenplay is not None and from_text is not None:
         raise InvalidInput("give --screenplay or --from-text, not both")
     if screenplay is not None:
-
         return story_from_screenplay(screenplay, genre=genre, seed=seed)
     if from_text is not None:
-
         return story_from_text(from_text, genre=genre, scenes=scenes, seed=seed, store=open_store(),
                                provider=story_provider)
     return None

@@ -152,7 +152,6 @@ def _cast(names: list[str], genre: str, seed: int) -> list[Character]:
 
 
 def story_from_screenplay(path: Path, genre: str = "drama", seed: int = 0) -> Story:
-
     play = parse(path)
     names: list[str] = []
     for sc in play["scenes"]:

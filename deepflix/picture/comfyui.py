@@ -60,7 +60,6 @@ _CANVAS = ("EmptyImage", "SolidMask")  # take it when titled "canvas"
 def _setting(name: str) -> Any:
     """A default read from the settings when the options are made (so tests and the CLI can reload them)."""
     def get() -> Any:
-
         return getattr(config.settings, f"deepflix_comfyui_{name}")
     return get
 
@@ -161,7 +160,6 @@ class ComfyUI(PictureProvider):
     # ------------------------------------------------------------------ the stage
 
     def reference_png(self, request: PictureRequest, width: int, height: int) -> bytes:
-
         if self.options.reference == "character" and request.characters:
             main = request.characters[0]
             scene = SceneVisual(scene_description=f"portrait of {main.name}", atmosphere="neutral",

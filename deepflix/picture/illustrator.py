@@ -199,7 +199,6 @@ class IllustratorPortrait(PortraitProvider):
     version = "1"
 
     def portrait(self, request: PortraitRequest, ctx: StageContext) -> PortraitResult:
-
         return draw_portrait(request, Path(ctx.out_dir))
 
 

@@ -69,7 +69,6 @@ def check_out_dir(out: Path) -> Path:
 
 
 def load_story_file(path: Path) -> Story:
-
     data = read_story_json(Path(path))  # bounded, and every failure one clear line
     if isinstance(data, dict) and "story" in data and "scenes" not in data:
         data = data["story"]  # a film.json manifest works too

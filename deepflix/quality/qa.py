@@ -122,7 +122,6 @@ def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
     found = story_warnings(story)  # what an LLM's repair round left: the film's warnings (film.json)
     checks.append(_check("story_consistency", len(found), "0 contradictions", not found, findings=found[:50]))
     if hearing is not False:
-
         if ear.available() or hearing:
             heard = ear.listen(audio, raw)
             checks.append(_check("speech_wer", heard["mean_wer"], f"<= {t['wer']}", heard["mean_wer"] <= t["wer"],

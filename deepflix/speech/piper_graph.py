@@ -19,6 +19,8 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from ..core import config
+
 log = logging.getLogger("deepflix.speech.piper")
 
 PATCH_VERSION = "1"  # bump with any change to how piper.py patches the graph
@@ -26,8 +28,6 @@ Patched = tuple[bytes, bool, bool]  # the serialised graph, deterministic noise,
 
 
 def kept_path(model_path: Path) -> Path | None:
-    from ..core import config
-
     try:
         versions = f"{version('onnx')}|{version('piper-tts')}"
         st = model_path.stat()

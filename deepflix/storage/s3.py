@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..core import config
 from . import integrity
 from .base import ArtifactStore
 from .integrity import ArtifactBroken, check_file, recorded, well_formed
@@ -72,7 +73,6 @@ def _is_precondition(exc: Exception) -> bool:
 class S3Store(ArtifactStore):
     def __init__(self, cache_dir: Path, *, bucket: str | None = None, endpoint_url: str | None = None,
                  client: Any = None, prefix: str | None = None) -> None:
-        from ..core import config
 
         s = config.settings
         opts = S3Options()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...models import SubtitleCue
+from ...subtitles import to_srt, to_vtt  # written alongside; imported late
 from .cards import Overlay, balance, lang_font, text_image
 from .planes import Frame
 
@@ -84,7 +85,6 @@ class Captions:
 def write_subtitle_files(cues: Sequence[SubtitleCue], out_dir: Path, stem: str = "movie",
                          language: str = "en") -> tuple[str, str]:
     """movie.srt and movie.vtt (names relative to out_dir), the VTT tagged with the language."""
-    from ...subtitles import to_srt, to_vtt  # written alongside; imported late
 
     srt, vtt = f"{stem}.srt", f"{stem}.vtt"
     (out_dir / srt).write_text(to_srt(list(cues), language), encoding="utf-8")
