@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import MAX_SCENES, Aspect, Genre, Resolution, Sampler, StoryRequest
+from ..models import MAX_SCENES, Aspect, Genre, Resolution, Sampler, StoryRequest, stripped_prompt
 from .options import FilmOptions
 
 Priority = Literal["high", "normal", "low"]  # deepflix.db.models.PRIORITIES
@@ -41,9 +41,7 @@ class FilmSpec(BaseModel):
     @field_validator("prompt")
     @classmethod
     def _prompt(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("prompt must not be empty")
-        return v.strip()
+        return stripped_prompt(v)
 
     @model_validator(mode="after")
     def _one_look(self) -> FilmSpec:

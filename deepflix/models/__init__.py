@@ -31,6 +31,7 @@ from .base import (
     Weather,
     frame_size,
     slug,
+    stripped_prompt,
 )
 from .requests import (
     DEFAULT_CRF,
@@ -80,5 +81,5 @@ __all__ = [
     "NextScene", "PictureRequest", "PictureResult", "PortraitRequest", "PortraitResult", "Resolution", "Sampler",
     "Scene", "SceneVisual", "ScoreCue", "ScoreRequest", "ScoreResult", "Segment", "SegmentRequest", "SegmentResult",
     "Setting", "Shot", "SpeechLine", "SpeechRequest", "SpeechResult", "Story", "StoryRequest", "SubtitleCue",
-    "TimeOfDay", "Transition", "Voice", "Weather", "Word", "frame_size", "slug",
+    "TimeOfDay", "Transition", "Voice", "Weather", "Word", "frame_size", "slug", "stripped_prompt",
 ]

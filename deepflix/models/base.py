@@ -72,6 +72,13 @@ class _Language(_Model):
         return data
 
 
+def stripped_prompt(v: str) -> str:
+    """A prompt's one check, wherever one is taken: not blank, kept without its outer spaces."""
+    if not v.strip():
+        raise ValueError("prompt must not be empty")
+    return v.strip()
+
+
 def slug(text: str, max_len: int = 48) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return s[:max_len].rstrip("-") or "film"

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import MAX_SCENES, ArtifactRef, Aspect, CameraMove, Genre, Mood, Resolution, Sampler, Transition, _Language, _Model
+from .base import MAX_SCENES, ArtifactRef, Aspect, CameraMove, Genre, Mood, Resolution, Sampler, Transition, _Language, _Model, stripped_prompt
 from .story import Character, CharacterSheet, Scene, SceneVisual, Voice
 
 
@@ -33,9 +33,7 @@ class StoryRequest(_Language):
     @field_validator("prompt")
     @classmethod
     def _prompt(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("prompt must not be empty")
-        return v.strip()
+        return stripped_prompt(v)
 
 
 class PictureRequest(_Model):
