@@ -209,7 +209,7 @@ class StageSpec:
 
 def _cut(parts: FilmParts, i: int) -> BaseModel:
     score = parts.outcome("score")
-    segments = parts.scene_outcomes("segment")
+    segments = parts.scene_outcomes(PICTURE_TRACK)
     return cut_request(parts.layout, score.ref(score.result.audio), [oc.ref(oc.result.video) for oc in segments])
 
 
@@ -220,6 +220,7 @@ def _story_request(parts: FilmParts, i: int) -> BaseModel:
 
 
 STORY, FINAL = "story", "cut"
+PICTURE_TRACK = "segment"  # the stage whose outcomes the cut joins, unchanged, into the film's picture
 CLIP_DEFAULT = "comfyui/clip"  # the ComfyUI image-to-video provider (Wan 2.2, LTX-Video workflows)
 
 def _picture(parts: FilmParts, i: int) -> BaseModel:

@@ -9,7 +9,10 @@ once, with the silence detector on the same pass, and no picture.
 
 Used only when the film's ``movie.mp4`` is the store's cut file (``make`` links it),
 so what is measured is what the film holds; a copied or changed movie is measured whole
-(``media.detect``)."""
+(``media.detect``). In the job system the cut's worker measures the cut it just made
+from its inputs, and each segment's stretches were measured already, beside its encode,
+by the worker that made it (``remembered_stretches``): that decode spreads with the
+segments instead of waiting in the cut."""
 
 from __future__ import annotations
 
@@ -53,7 +56,8 @@ def film_segments(film_dir: Path, store: ArtifactStore) -> list[tuple[str, Path,
         return None
 
 
-def _key(segment_key: str) -> str:
+def stretches_key(segment_key: str) -> str:
+    """Where a segment's measured stretches are kept in the store."""
     ident = {"qa": "picture_stretches", "version": VERSION, "segment": segment_key, "black_pix": BLACK_PIX,
              "freeze_noise": FREEZE_NOISE}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
@@ -79,7 +83,7 @@ def segment_stretches(video: Path, seconds: float) -> dict[str, list[list[float]
 
 def remembered_stretches(store: ArtifactStore, key: str, video: Path, seconds: float) -> dict[str, list[list[float]]]:
     """``segment_stretches``, from the store when this segment was measured before."""
-    qkey = _key(key)
+    qkey = stretches_key(key)
     stored = store.load_result(qkey)
     if stored is not None and isinstance(stored.get("result"), dict):
         return {k: [list(map(float, p)) for p in stored["result"][k]] for k in ("black", "frozen")}
@@ -131,16 +135,14 @@ def audio_and_silences(movie: Path, silence_s: float, silence_db: float) -> tupl
     return audio, _pairs(err, "silence_start", "silence_end", len(audio) / RATE)
 
 
-def measured(store: ArtifactStore | None, film_dir: Path, black_s: float, frozen_s: float, silent_s: float,
-             silence_db: float) -> tuple[np.ndarray, dict[str, list[list[float]]]] | None:
-    """(sound, stretches) measured by segment, or None where the film is not the store's cut."""
-    segments = film_segments(film_dir, store) if store is not None else None
-    if not segments or store is None:
-        return None
+def measured(store: ArtifactStore, segments: list[tuple[str, Path, float]], movie: Path, black_s: float,
+             frozen_s: float, silent_s: float, silence_db: float) -> tuple[np.ndarray, dict[str, list[list[float]]]]:
+    """(sound, stretches) of the store's cut ``movie`` of these ``segments``: the picture by
+    segment (``film_segments``, or the cut's own inputs in the job system), the sound whole."""
     # the sound's decode and the re-encoded segments' side by side: each is one ffmpeg, and
     # after an edit both are at the end of `make`, where nothing else runs
     with ThreadPoolExecutor(1, thread_name_prefix="deepflix-qa") as pool:
         pictures = pool.submit(picture_stretches, store, segments, black_s, frozen_s)
-        audio, silent = audio_and_silences(film_dir / "movie.mp4", silent_s, silence_db)
+        audio, silent = audio_and_silences(movie, silent_s, silence_db)
         found: dict[str, Any] = pictures.result()
     return audio, {**found, "silent": silent}

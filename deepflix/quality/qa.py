@@ -86,19 +86,22 @@ def run_qa(film_dir: Path, target_lufs: float = -16.0, hearing: bool | None = No
         if not f.is_file():
             raise InvalidInput(f"{film_dir} is not a film folder: {f.name} is missing")
     story = Story.model_validate_json(story_file.read_text())
-    report = {"film": str(film_dir), **measure(movie, srt, story, target_lufs, hearing, store=store, film_dir=film_dir)}
+    segments = by_segment.film_segments(film_dir, store) if store is not None else None
+    report = {"film": str(film_dir), **measure(movie, srt, story, target_lufs, hearing, store=store, segments=segments)}
     (film_dir / "qa.json").write_text(json.dumps(report, indent=2))
     return report
 
 
 def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
             hearing: bool | None = None, *, store: ArtifactStore | None = None,
-            film_dir: Path | None = None) -> dict[str, Any]:
+            segments: list[tuple[str, Path, float]] | None = None) -> dict[str, Any]:
     """The report of one film's files (``run_qa`` for a folder; the job system for the cut's files).
-    With the ``store`` and the ``film_dir`` ``make`` wrote, the picture is read a segment at a time."""
+    Given the ``store`` and the ``segments`` (key, file, seconds) that ``movie`` is the store's cut
+    of, the picture is read a segment at a time (``by_segment``)."""
     t = THRESHOLDS
     checks = []
-    by_seg = None if film_dir is None else by_segment.measured(store, film_dir, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
+    by_seg = None if not segments or store is None else by_segment.measured(
+        store, segments, movie, t["black_s"], t["frozen_s"], t["silent_s"], t["silence_db"])
     audio = by_seg[0] if by_seg else media.decode_audio(movie)
     lufs, peak = media.loudness(audio)
     checks.append(_check("loudness", round(lufs, 2), f"{target_lufs} ± {t['loudness_lu']} LUFS",
@@ -119,8 +122,8 @@ def measure(movie: Path, srt: Path, story: Story, target_lufs: float = -16.0,
     broken = check_rules(cues, bounds)
     checks.append(_check("subtitle_rules", len(broken), "0 broken rules", not broken, broken=broken[:20]))
 
-    found = story_warnings(story)  # what an LLM's repair round left: the film's warnings (film.json)
-    checks.append(_check("story_consistency", len(found), "0 contradictions", not found, findings=found[:50]))
+    left = story_warnings(story)  # what an LLM's repair round left: the film's warnings (film.json)
+    checks.append(_check("story_consistency", len(left), "0 contradictions", not left, findings=left[:50]))
     if hearing is not False:
         if ear.available() or hearing:
             heard = ear.listen(audio, raw)

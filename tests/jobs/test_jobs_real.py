@@ -53,8 +53,12 @@ def test_real_film_survives_a_kill_mid_encode(jobs_env: JobsEnv) -> None:
     got, want = film_bytes(m), ref.files["movie"].read_bytes()
     assert hashlib.sha256(got).hexdigest() == hashlib.sha256(want).hexdigest()
     # the job system measured the film as `deepflix qa` does (issue 24): the same report, every check passed
+    from deepflix.quality import by_segment
     from deepflix.quality.qa import measure
+    from deepflix.storage import open_store
 
+    # each segment's picture was measured by the worker that encoded it, beside the encode
+    assert all(open_store().load_result(by_segment.stretches_key(k)) for k in m.result["artifacts"]["segments"])
     assert m.result["qa"] == measure(ref.files["movie"], ref.files["srt"], ref.story, opts.loudness_lufs, hearing=False)
     assert m.result["qa"]["passed"], m.result["qa"]
     assert "warnings" not in m.result  # a planner story: nothing the checker finds

@@ -63,7 +63,7 @@ def test_a_made_film_reads_the_same_by_segment_as_whole_and_a_copy_is_measured_w
     segs = by_segment.film_segments(film, store)
     assert segs is not None and [k for k, _, _ in segs] == json.loads((film / "film.json").read_text())[
         "artifacts"]["segments"]
-    audio, found = by_segment.measured(store, film, 1.0, 2.0, 1.5, -50.0)  # type: ignore[misc]
+    audio, found = by_segment.measured(store, segs, film / "movie.mp4", 1.0, 2.0, 1.5, -50.0)
     whole = media.detect(film / "movie.mp4", 1.0, 2.0, 1.5, -50.0)
     assert found == whole
     assert np.array_equal(audio, media.decode_audio(film / "movie.mp4"))
@@ -74,3 +74,27 @@ def test_a_made_film_reads_the_same_by_segment_as_whole_and_a_copy_is_measured_w
     copy = tmp_path / "copy"
     shutil.copytree(film, copy)
     assert by_segment.film_segments(copy, store) is None
+
+
+def test_the_job_systems_segment_stage_measures_its_own_picture(tmp_path: Path) -> None:
+    from deepflix.jobs.compute import segment_qa
+    from deepflix.models import SegmentResult
+    from deepflix.runner import StageOutcome
+
+    store = LocalStore(tmp_path / "store")
+    key = "c" * 64
+    staging = store.staging(key)
+    _clip(staging.dir / "segment.mp4", ["color=c=black:size=160x90:rate=30:duration=1.5",
+                                         "testsrc2=size=160x90:rate=30:duration=1"])
+    staging.publish({"result": {"video": "segment.mp4", "frames": 75, "duration": 2.5, "width": 160, "height": 90}})
+    res = SegmentResult(video="segment.mp4", frames=75, duration=2.5, width=160, height=90)
+    segment_qa(store, StageOutcome("segment", key, res, cached=False, seconds=1.0, provider="builtin/ffmpeg-segment"))
+    kept = store.load_result(by_segment.stretches_key(key))
+    assert kept is not None and kept["result"]["black"] and kept["result"]["black"][0][0] == 0.0
+    # what the cut reads later is that record: the file itself is no longer needed
+    store.local_path(key, "segment.mp4").unlink()
+    assert by_segment.picture_stretches(store, [(key, Path("gone.mp4"), 2.5)], 1.0, 2.0)["black"] == [[0.0, 1.5]]
+    # a segment that cannot be measured costs its stage nothing: the cut measures it then
+    missing = StageOutcome("segment", "d" * 64, res, cached=False, seconds=1.0, provider="builtin/ffmpeg-segment")
+    segment_qa(store, missing)
+    assert store.load_result(by_segment.stretches_key("d" * 64)) is None
