@@ -51,7 +51,7 @@ def lock_user(session: Session, owner: str) -> None:
     elif bind.dialect.name == "sqlite":
         if bind.get_execution_options().get("sqlite_begin") != "IMMEDIATE":
             raise RuntimeError("lock_user needs a write session (BEGIN IMMEDIATE); this one would not serialise")
-        session.execute(text("SELECT 1"))  # the first statement opens the transaction: the write lock is ours
+        session.connection()  # opens the transaction (BEGIN IMMEDIATE): the write lock is ours
     else:  # no per-user lock known for this database: the count and insert may race (one film over, at worst)
         log.warning("no admission lock for database %s", bind.dialect.name)
 

@@ -5,6 +5,7 @@ are signed links (security/links.py) that a <video> or <img> opens without the k
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..db.models import Movie
@@ -17,19 +18,25 @@ from .schemas import CastMember, MoviePublic, MovieSummary, MovieUrls, StageProg
 Record = dict[str, Any]  # a movie and its stages as plain data (see ``record``)
 
 
+# The columns a record holds: read straight from the tables (movies.find, with no ORM
+# objects, since a status read is the gateway's commonest request) or off a loaded row.
+MOVIE_FIELDS = ("id", "owner", "status", "title", "request", "story", "error", "result", "priority",
+                "created_at", "started_at", "finished_at")
+STAGE_FIELDS = ("name", "scene", "status", "attempts", "seconds", "error", "provider", "artifact_key")
+
+
+def record_of(movie: Mapping[Any, Any], stages: Iterable[Mapping[Any, Any]]) -> Record:
+    """A movie's fields and its stages' (in stage order) as a record."""
+    out = {f: movie[f] for f in MOVIE_FIELDS}
+    out["request"] = {k: v for k, v in (out["request"] or {}).items() if k != "story"}  # "story": the job's own copy
+    out["stages"] = [{f: s[f] for f in STAGE_FIELDS} for s in stages]
+    return out
+
+
 def record(m: Movie) -> Record:
     """The movie's row and its stages, read into plain data while the session is open."""
-    return {
-        "id": m.id, "owner": m.owner, "status": m.status, "title": m.title,
-        "request": {k: v for k, v in (m.request or {}).items() if k != "story"},  # "story": the job's own copy
-        "story": m.story, "error": m.error, "result": m.result, "priority": m.priority,
-        "created_at": m.created_at, "started_at": m.started_at, "finished_at": m.finished_at,
-        "stages": [
-            {"name": s.name, "scene": s.scene, "status": s.status, "attempts": s.attempts, "seconds": s.seconds,
-             "error": s.error, "provider": s.provider, "artifact_key": s.artifact_key}
-            for s in m.stages
-        ],
-    }
+    return record_of({f: getattr(m, f) for f in MOVIE_FIELDS},
+                     ({f: getattr(s, f) for f in STAGE_FIELDS} for s in m.stages))
 
 
 def urls(movie_id: str, owner: str | None = None) -> MovieUrls:

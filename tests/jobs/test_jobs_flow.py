@@ -45,12 +45,15 @@ def test_film_matches_make_film(jobs_env: JobsEnv, inproc_worker: object) -> Non
         [("story", None), ("score", None), ("cut", None)] + [(n, i) for n in ("picture", "speech", "segment") for i in (0, 1)]
         + [("cast", i) for i in range(len(m.story["characters"]))])
     view = public.movie_public(public.record(m))  # what the API and `deepflix jobs show` answer
+    assert movies.find("alice", mid) == public.record(m)  # the status read's plain SELECTs: the same record
     n_rows = 9 + len(m.story["characters"])
     assert view.progress == 1.0 and sum(st.done for st in view.stages) == sum(st.total for st in view.stages) == n_rows
 
 
 def test_someone_elses_movie_is_not_found(jobs_env: JobsEnv) -> None:
     mid = submit()
+    assert movies.find("bob", mid) is None and movies.find("alice", mid) is not None
+    assert movies.find_for_link(mid)["owner"] == "alice"  # type: ignore[index]
     with session_scope() as s:
         assert movies.get_movie(s, "bob", mid) is None
         assert movies.cancel_movie(s, "bob", mid) is None
