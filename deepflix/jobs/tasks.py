@@ -20,7 +20,7 @@ from ..db.session import session_scope
 from ..errors import DeepFlixError, InvalidInput, ProviderError, UnknownProviderError
 from ..security.public_errors import public_message
 from ..storage import open_store
-from . import broker, state
+from . import broker, recycle, state
 from .cancel import StageCancelled, stage_guard
 from .compute import ArtifactMissing, compute
 from .dispatch import add_event
@@ -70,6 +70,11 @@ class _Progress:
 
 
 def execute(movie_id: str, stage_id: int) -> None:
+    with recycle.stage_running(job_settings().worker_max_rss_mb):
+        _execute(movie_id, stage_id)
+
+
+def _execute(movie_id: str, stage_id: int) -> None:
     js = job_settings()
     with session_scope() as s:
         job = state.claim(s, movie_id, stage_id, worker_name(), js.max_attempts)

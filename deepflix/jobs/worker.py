@@ -30,7 +30,7 @@ from .. import plugins
 from ..core import config
 from ..db import migrate
 from ..plugins import providers
-from . import tasks, webhook  # noqa: F401  (importing them hands the broker its actors' bodies)
+from . import recycle, tasks, webhook  # noqa: F401  (importing them hands the broker its actors' bodies)
 from .broker import BrokerUnavailable, expand_queues, get_broker, redis_url, reset_broker
 from .reconciler import Reconciler, announce_worker
 from .redis_server import start_embedded_redis, stop_embedded_redis
@@ -118,13 +118,18 @@ def run_worker_process(queues: str, threads: int) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parent = os.getppid()
     handle = start_worker(expand_queues(queues), threads)
+    # pause()'s flags alone (it waits for them below, on this thread): set from the stage's thread
+    recycle.when_due(lambda: [t.pause() for t in (*handle.worker.consumers.values(), *handle.worker.workers)])
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
     # a worker whose supervisor died (SIGKILL) stops too, instead of running on unsupervised
-    while not done.wait(2.0):
+    while not done.wait(0.25):
         if os.getppid() != parent:
             log.warning("supervisor %d is gone; stopping", parent)
+            break
+        if recycle.due.is_set():  # grown past DEEPFLIX_WORKER_MAX_RSS_MB (recycle.py): the supervisor starts another
+            handle.worker.pause()  # no more messages taken; returns once the running stages are done
             break
     handle.stop()
     return 0
@@ -182,10 +187,12 @@ def supervise(queues: str, processes: int, threads: int, *, reconcile: bool = Tr
         while not stop.wait(0.5):
             for i, child in enumerate(children):
                 if child.poll() is not None:
-                    log.warning("worker process %d exited with %s; starting another", child.pid, child.returncode)
+                    handed_over = child.returncode == 0  # it asked for a fresh process (recycle.py)
+                    (log.info if handed_over else log.warning)(
+                        "worker process %d exited with %s; starting another", child.pid, child.returncode)
                     _reap_group(child)
                     # a process that dies at once (bad settings, no Redis) is restarted ever more slowly
-                    quick_deaths = quick_deaths + 1 if time.monotonic() - born[i] < 5 else 0
+                    quick_deaths = quick_deaths + 1 if time.monotonic() - born[i] < 5 and not handed_over else 0
                     if quick_deaths and stop.wait(min(30.0, 0.5 * 2 ** quick_deaths)):
                         break
                     children[i] = _spawn(queues, threads)
