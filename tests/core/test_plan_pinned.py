@@ -6,6 +6,8 @@ refactor of how stages are wired is provably byte-identical: the same keys for
 every stage, the same movie, subtitles and poster.
 
 Re-record: DEEPFLIX_PIN_WRITE=1 python -m pytest tests/core/test_plan_pinned.py
+The bytes also depend on the packages that draw and encode (ffmpeg, OpenCV, Pillow,
+NumPy, ...): scripts/test installs them at scripts/constraints.txt's versions.
 """
 
 from __future__ import annotations
