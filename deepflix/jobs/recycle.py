@@ -21,7 +21,6 @@ log = logging.getLogger("deepflix.jobs")
 
 due = threading.Event()
 _lock = threading.Lock()
-_running = 0
 _finished = 0
 _holds: list[Callable[[], None]] = []
 
@@ -44,22 +43,21 @@ def resident_mb() -> float:
 
 @contextmanager
 def stage_running(limit_mb: int) -> Iterator[None]:
-    """Around one stage: counted while it runs; afterwards, over ``limit_mb`` (0: no
-    limit) the process is due for recycling, unless this was its first stage."""
-    global _running, _finished
-    with _lock:
-        _running += 1
+    """Around one stage: afterwards, over ``limit_mb`` (0: no limit) the process is due
+    for recycling, unless this was its first stage."""
+    global _finished
     try:
         yield
     finally:
         with _lock:
-            _running, _finished = _running - 1, _finished + 1
+            _finished += 1
         held = resident_mb() if limit_mb else 0.0
         # never after a process's first stage: one that needs more than the limit alone
         # would need it again in a fresh process (recycling would only repeat its imports)
         if held > limit_mb > 0 and _finished > 1 and not due.is_set():
-            log.info("this worker process holds %.0f MB after its stage (limit %d MB): "
-                     "a fresh process takes over once its stages are done", held, limit_mb)
+            if _holds:  # a supervised process: only there does a fresh one take over
+                log.info("this worker process holds %.0f MB after its stage (limit %d MB): "
+                         "a fresh process takes over once its stages are done", held, limit_mb)
             due.set()
             for hold in _holds:
                 hold()
