@@ -12,6 +12,10 @@ chord, and is exactly ``round(duration * 48000)`` samples long.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import InvalidInput
@@ -21,7 +25,7 @@ from ..provider import StageContext
 from . import dsp
 from .base import ScoreProvider
 from .composition import arrange, patterns, theory
-from .composition.render import Note, Synth, add_reverb
+from .composition.render import Note, Reverb, Synth
 from .composition.styles import Part, Style, instrument_name, style_for
 
 RATE = 48000
@@ -142,26 +146,69 @@ def _ending(w: patterns.Writer, last: arrange.Section, hold_start: float, end: f
         w.add(hold, hit, 0, 1.0, hit.lo, v * 0.7, ring=2.5)
 
 
-def render_score(request: ScoreRequest, synth: Synth | None = None) -> tuple[np.ndarray, dict[str, object]]:
-    """(stereo float32 of exactly round(duration * 48000) samples, info)."""
-    synth = synth or Synth(rate=RATE)
+def _wet(request: ScoreRequest, synth: Synth) -> tuple[Iterator[np.ndarray], int, dict[str, object]]:
+    """The score's blocks through the room, in order; its length in samples; its info."""
     notes, info = compose(request, synth)
     n = int(round(request.duration * RATE))
     style = style_for(request.genre)
-    x = synth.render(sorted(notes, key=lambda nt: nt.start), n)
-    x = add_reverb(x, style.reverb_s, style.wet, RATE)
+    room = Reverb(style.reverb_s, style.wet, RATE)
+    blocks = (room(b) for b in synth.blocks(sorted(notes, key=lambda nt: nt.start), n, room.block))
+    return blocks, n, info
+
+
+def _mastered(get: Callable[[int, int], np.ndarray], n: int, duration: float) -> Iterator[tuple[int, np.ndarray]]:
+    """(start, samples) of the wet score ``get(lo, hi)`` levelled to MASTER_LUFS, limited
+    and faded, chunk by chunk (``limited_chunks``: the source may be overwritten in place)."""
     meter = dsp.LoudnessMeter(RATE, 2)
     for s in range(0, n, 10 * RATE):
-        meter.feed(x[s:s + 10 * RATE].astype(np.float64))
+        meter.feed(get(s, min(n, s + 10 * RATE)).astype(np.float64))
     loud = meter.integrated()
     gain = 10 ** ((MASTER_LUFS - loud) / 20) if np.isfinite(loud) else 1.0
-    for s, chunk in dsp.limited_chunks(lambda lo, hi: x[lo:hi], n, RATE, gain, CEILING_DBTP - 0.2):
-        x[s:s + len(chunk)] = chunk
     fade_in = min(n, int(0.01 * RATE))
-    x[:fade_in] *= np.linspace(0.0, 1.0, fade_in, dtype=np.float32)[:, None]
-    tail = min(n, int(min(END_FADE_S, request.duration / 3) * RATE))
-    x[n - tail:] *= (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, tail, dtype=np.float32)))[:, None]
+    ramp_in = np.linspace(0.0, 1.0, fade_in, dtype=np.float32)[:, None]
+    tail = min(n, int(min(END_FADE_S, duration / 3) * RATE))
+    ramp_out = (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, tail, dtype=np.float32)))[:, None]
+    for s, chunk in dsp.limited_chunks(get, n, RATE, gain, CEILING_DBTP - 0.2):
+        e = s + len(chunk)
+        if s < fade_in:
+            chunk[:fade_in - s] *= ramp_in[s:min(e, fade_in)]
+        if e > n - tail:
+            lo = max(s, n - tail)
+            chunk[lo - s:] *= ramp_out[lo - (n - tail):e - (n - tail)]
+        yield s, chunk
+
+
+def render_score(request: ScoreRequest, synth: Synth | None = None) -> tuple[np.ndarray, dict[str, object]]:
+    """(stereo float32 of exactly round(duration * 48000) samples, info), in memory."""
+    blocks, n, info = _wet(request, synth or Synth(rate=RATE))
+    x = np.empty((n, 2), np.float32, order="F")  # channel-major, as the mastering's sums expect
+    s = 0
+    for b in blocks:
+        x[s:s + len(b)] = b
+        s += len(b)
+    for s, chunk in _mastered(lambda lo, hi: x[lo:hi], n, request.duration):
+        x[s:s + len(chunk)] = chunk
     return x, info
+
+
+def write_score(request: ScoreRequest, path: Path, synth: Synth | None = None) -> dict[str, object]:
+    """``render_score``'s samples written to ``path`` as a 16-bit WAV (the same bytes as
+    ``dsp.write_wav`` of them), holding a block at a time, not the film: the wet score
+    waits in an unlinked float32 temp file beside ``path`` for its loudness to be known
+    (a 10-minute score is 230 MB)."""
+    blocks, n, info = _wet(request, synth or Synth(rate=RATE))
+    with tempfile.TemporaryFile(dir=path.parent) as f:
+        for b in blocks:
+            f.write(b.tobytes())
+
+        def get(lo: int, hi: int) -> np.ndarray:
+            f.seek(lo * 8)  # 2 float32 a sample
+            # channel-major like render_score's buffer, so that any sum over a chunk adds in
+            # the same order and both give the same bytes
+            return np.asfortranarray(np.frombuffer(f.read((hi - lo) * 8), np.float32).reshape(-1, 2))
+
+        dsp.write_wav_chunks(path, RATE, 2, (chunk for _, chunk in _mastered(get, n, request.duration)))
+    return info
 
 
 class Composer(ScoreProvider):
@@ -177,8 +224,7 @@ class Composer(ScoreProvider):
 
     def generate(self, request: ScoreRequest, ctx: StageContext) -> ScoreResult:
         self.check_inputs(request)
-        x, info = render_score(request)
-        dsp.write_wav(ctx.out_dir / "score.wav", RATE, x)
+        info = write_score(request, ctx.out_dir / "score.wav")
         return ScoreResult(audio="score.wav", sample_rate=RATE, duration=request.duration,
                            tempo=float(info["tempo"]), key=str(info["key"]),  # type: ignore[arg-type]
                            instruments=list(info["instruments"]))  # type: ignore[call-overload]

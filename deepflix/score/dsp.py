@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable, Iterator
+import wave
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -325,15 +326,24 @@ def to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
+def open_wav(path: str | Path, rate: int, channels: int = 2) -> wave.Wave_write:
+    """A 16-bit PCM WAV open for ``writeframes``."""
+    w = wave.open(str(path), "wb")
+    w.setnchannels(channels)
+    w.setsampwidth(2)
+    w.setframerate(rate)
+    return w
+
+
+def write_wav_chunks(path: str | Path, rate: int, channels: int, chunks: Iterable[np.ndarray]) -> None:
+    """16-bit PCM of float chunks (n, channels), in order."""
+    with open_wav(path, rate, channels) as w:
+        for c in chunks:
+            w.writeframes(to_int16(c).tobytes())
+
+
 def write_wav(path: str | Path, rate: int, x: np.ndarray, chunk: int = 1 << 20) -> None:
     """16-bit PCM, converted chunk by chunk (no film-length temporaries); the same
     samples always give the same bytes."""
-    import wave
-
     x = x.reshape(len(x), -1)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(x.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        for s in range(0, len(x), chunk):
-            w.writeframes(to_int16(x[s:s + chunk]).tobytes())
+    write_wav_chunks(path, rate, x.shape[1], (x[s:s + chunk] for s in range(0, len(x), chunk)))

@@ -20,7 +20,6 @@ speech clips and one chunk, never a full-length mix (the score is memory-mapped)
 from __future__ import annotations
 
 import os
-import wave
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -298,14 +297,6 @@ def _limited_loudness(get: Callable[[int, int], np.ndarray], n: int, rate: int, 
     return meter.integrated()
 
 
-def _open_wav(path: Path, rate: int) -> wave.Wave_write:
-    w = wave.open(str(path), "wb")
-    w.setnchannels(2)
-    w.setsampwidth(2)
-    w.setframerate(rate)
-    return w
-
-
 def _write(out: Path, get: Callable[[int, int], np.ndarray], n: int, rate: int, gain: float) -> tuple[float, float, float]:
     """Limit and write to a temp file, then rename: (integrated LUFS, dBTP, longest silence) of what was written."""
     out = Path(out)
@@ -315,7 +306,7 @@ def _write(out: Path, get: Callable[[int, int], np.ndarray], n: int, rate: int, 
     silence, run = 0.0, 0.0
     prev = np.zeros((0, 2), np.float32)  # the last samples written: context for the oversampler
     try:
-        with _open_wav(tmp, rate) as w:
+        with dsp.open_wav(tmp, rate) as w:
             for _, y in dsp.limited_chunks(get, n, rate, gain, LIMIT_DBTP):
                 w.writeframes(dsp.to_int16(y).tobytes())
                 meter.feed(y)  # 16-bit rounding changes this by far under 0.01 LU
@@ -333,6 +324,6 @@ def _write(out: Path, get: Callable[[int, int], np.ndarray], n: int, rate: int, 
 
 
 def _write_plain(path: Path, get: Callable[[int, int], np.ndarray], n: int, rate: int, gain: float) -> None:
-    with _open_wav(path, rate) as w:
+    with dsp.open_wav(path, rate) as w:
         for s in range(0, n, int(CHUNK_S * rate)):
             w.writeframes(dsp.to_int16(get(s, min(n, s + int(CHUNK_S * rate))) * gain).tobytes())

@@ -141,3 +141,29 @@ def test_bad_requests_are_refused() -> None:
         prov.check_inputs(late)
     with pytest.raises(InvalidInput, match="limit"):
         prov.check_inputs(ScoreRequest(genre="drama", cues=[ScoreCue(start=0, duration=5)], duration=99999))
+
+
+@pytest.mark.parametrize("duration", [2.5, 30.0])
+def test_the_streamed_score_is_the_in_memory_one_and_leaves_no_file(tmp_path: Path, synth: Synth,
+                                                                      duration: float) -> None:
+    """write_score holds a block at a time (a 10-minute score is 230 MB in memory), yet
+    writes render_score's bytes: a note rings on across blocks, the reverb's tail carries,
+    the fades land on the right samples. 30 s spans several of the room's blocks;
+    2.5 s is shorter than one and than the end fade's full length."""
+    req = film_request("adventure", duration=duration, seed=2)
+    x, info = composer.render_score(req, synth)
+    dsp.write_wav(tmp_path / "whole.wav", RATE, x)
+    d = tmp_path / "streamed"
+    d.mkdir()
+    assert composer.write_score(req, d / "score.wav", synth) == info
+    assert (d / "score.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
+    assert [p.name for p in d.iterdir()] == ["score.wav"]  # the wet temp file is gone
+
+
+def test_the_dry_mix_does_not_depend_on_the_block(synth: Synth) -> None:
+    notes, _ = composer.compose(film_request("noir", duration=9.0), synth)
+    notes.sort(key=lambda nt: nt.start)
+    n = 9 * RATE
+    whole = synth.render(notes, n)
+    for block in (4801, 48000):
+        assert np.array_equal(np.concatenate(list(synth.blocks(notes, n, block))), whole)

@@ -15,6 +15,7 @@ decaying, darkening noise; fixed seed, so renders are byte-identical).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,40 +223,64 @@ class Synth:
     # ------------------------------------------------------------------ notes
 
     def render(self, notes: list[Note], n_samples: int) -> np.ndarray:
-        """A dry stereo mix (n_samples, 2) float32 of the notes."""
-        out = np.zeros((2, n_samples), dtype=np.float32)
+        """A dry stereo mix (n_samples, 2) float32 of the notes, channel-major (a view of
+        (2, n_samples)): reductions over it (``_levels``' RMS) add in that order."""
+        out = np.empty((2, n_samples), np.float32)
+        block = 1 << 18
+        for i, b in enumerate(self.blocks(sorted(notes, key=lambda nt: nt.start), n_samples, block)):
+            out[:, i * block:i * block + len(b)] = b.T
+        return out.T
+
+    def blocks(self, notes: list[Note], n_samples: int, block: int) -> Iterator[np.ndarray]:
+        """The dry stereo mix of ``notes`` (sorted by start) as (k, 2) float32 blocks of
+        ``block`` samples (the last one shorter), in order. A note is added whole into a
+        buffer one block plus the longest note long, whose tail carries into the next
+        blocks: memory stays one block, not one film, and every sample is the same sum
+        in the same order as in one film-length buffer (the bytes do not depend on
+        ``block``)."""
         rate = self.rate
         # scratch buffers reused by every note: large temporaries would each cost a fresh mmap
         longest = int((MAX_NOTE_S + MAX_RELEASE_S) * rate) + 1
-        y_buf, d_buf, c_buf = (np.empty(longest, np.float32) for _ in range(3))
-        for note in notes:
-            s0 = int(round(note.start * rate))
-            if s0 >= n_samples:
+        scratch = tuple(np.empty(longest, np.float32) for _ in range(3))
+        buf = np.zeros((2, block + longest), np.float32)
+        i = 0
+        for a in range(0, n_samples, block):
+            end = min(a + block, n_samples)
+            while i < len(notes) and (s0 := int(round(notes[i].start * rate))) < end:
+                self._add(notes[i], buf[:, s0 - a:], n_samples - s0, scratch)
+                i += 1
+            yield buf[:, :end - a].T.copy()
+            buf[:, :-block] = buf[:, block:]
+            buf[:, -block:] = 0.0
+
+    def _add(self, note: Note, out: np.ndarray, room: int,
+             scratch: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Add one note into ``out`` (2, >= its length), which starts at its first
+        sample; ``room``: samples left in the film from there."""
+        y_buf, d_buf, c_buf = scratch
+        preset = self.font.preset(note.program, note.bank)
+        vel_gain = (note.vel / 127.0) ** 2 * note.gain
+        dur_n = int(min(note.dur, MAX_NOTE_S) * self.rate)
+        for z in preset.zones_for(note.key, note.vel):
+            env = self._vol_env(z, note.key, dur_n)
+            dark, diff = self._source(z, note.key)
+            n = dark.length(min(len(env), room))
+            if n <= 0:
                 continue
-            preset = self.font.preset(note.program, note.bank)
-            vel_gain = (note.vel / 127.0) ** 2 * note.gain
-            dur_n = int(min(note.dur, MAX_NOTE_S) * rate)
-            for z in preset.zones_for(note.key, note.vel):
-                env = self._vol_env(z, note.key, dur_n)
-                dark, diff = self._source(z, note.key)
-                n = dark.length(min(len(env), n_samples - s0))
-                if n <= 0:
-                    continue
-                y = dark.times(env[:n], y_buf)
-                if diff is not None:
-                    d = diff.times(env[:n], d_buf)
-                    np.multiply(d, self._mod_env(z, n), out=d)
-                    np.add(y, d, out=y)
-                amp = vel_gain * 10.0 ** (-0.4 * z.gen(sf2.ATTENUATION) / 200.0)  # 0.4: the EMU/fluidsynth convention
-                p = min(max(z.gen(sf2.PAN) / 500.0 + note.pan, -1.0), 1.0)
-                theta = (p + 1.0) * math.pi / 4.0
-                self.samples += n
-                c = c_buf[:n]
-                for ch, g in ((0, math.cos(theta)), (1, math.sin(theta))):
-                    np.multiply(y, np.float32(amp * g), out=c)
-                    dst = out[ch, s0:s0 + n]
-                    np.add(dst, c, out=dst)
-        return out.T  # (n, 2) view: no second copy of a film-length buffer
+            y = dark.times(env[:n], y_buf)
+            if diff is not None:
+                d = diff.times(env[:n], d_buf)
+                np.multiply(d, self._mod_env(z, n), out=d)
+                np.add(y, d, out=y)
+            amp = vel_gain * 10.0 ** (-0.4 * z.gen(sf2.ATTENUATION) / 200.0)  # 0.4: the EMU/fluidsynth convention
+            p = min(max(z.gen(sf2.PAN) / 500.0 + note.pan, -1.0), 1.0)
+            theta = (p + 1.0) * math.pi / 4.0
+            self.samples += n
+            c = c_buf[:n]
+            for ch, g in ((0, math.cos(theta)), (1, math.sin(theta))):
+                np.multiply(y, np.float32(amp * g), out=c)
+                dst = out[ch, :n]
+                np.add(dst, c, out=dst)
 
 
 def impulse_response(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
@@ -276,24 +301,27 @@ def impulse_response(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
     return (ir / np.sqrt((ir ** 2).sum(axis=0))).astype(np.float32)
 
 
-def add_reverb(x: np.ndarray, seconds: float, wet: float, rate: int) -> np.ndarray:
-    """x * (1 - wet/2) + wet * (x convolved with the room), in place, by overlap-add
-    of FFT blocks carrying the tail forward: memory stays one film plus one block.
-    The IR's last 12 dB (under -48 dB) are cut since nothing hears them under the
-    dry sound."""
-    ir = impulse_response(seconds, rate)
-    ir = ir[: int(0.8 * len(ir))]
-    m = len(ir)
-    nfft = 1 << int(np.ceil(np.log2(2 * m)))
-    block = nfft - m + 1
-    spec = sfft.rfft(ir, nfft, axis=0)
-    carry = np.zeros((m - 1, x.shape[1]), dtype=np.float32)  # the tails that reach past the block
-    n = len(x)
-    for s in range(0, n, block):
-        k = min(block, n - s)
-        y = sfft.irfft(sfft.rfft(x[s:s + k], nfft, axis=0) * spec, nfft, axis=0).astype(np.float32)
-        y[: m - 1] += carry
-        x[s:s + k] *= np.float32(1.0 - 0.5 * wet)
-        x[s:s + k] += y[:k] * np.float32(wet)
-        carry = y[k:k + m - 1]
-    return x
+class Reverb:
+    """x * (1 - wet/2) + wet * (x convolved with the room), block by block (overlap-add
+    of FFT blocks carrying the tail forward), so a film streams through it. The IR's
+    last 12 dB (under -48 dB) are cut since nothing hears them under the dry sound."""
+
+    def __init__(self, seconds: float, wet: float, rate: int) -> None:
+        ir = impulse_response(seconds, rate)
+        ir = ir[: int(0.8 * len(ir))]
+        self.m = len(ir)
+        self.nfft = 1 << int(np.ceil(np.log2(2 * self.m)))
+        self.block = self.nfft - self.m + 1  # the samples each call takes (the last may be fewer)
+        self.wet = wet
+        self.spec = sfft.rfft(ir, self.nfft, axis=0)
+        self.carry = np.zeros((self.m - 1, ir.shape[1]), dtype=np.float32)  # the tails past the block
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The next (k <= block, 2) float32 samples, wet in place (and returned)."""
+        k, m = len(x), self.m
+        y = sfft.irfft(sfft.rfft(x, self.nfft, axis=0) * self.spec, self.nfft, axis=0).astype(np.float32)
+        y[: m - 1] += self.carry
+        x *= np.float32(1.0 - 0.5 * self.wet)
+        x += y[:k] * np.float32(self.wet)
+        self.carry = y[k:k + m - 1]
+        return x
