@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -289,6 +290,10 @@ def run_once(mode: str, n: int, a: argparse.Namespace, s3: str, tmp: Path) -> di
                     os.killpg(p.pid, signal.SIGKILL)
                     p.wait()
             engine.dispose()
+            if a.logs:  # the gateway's and workers' logs, kept past the run's temporary folder
+                a.logs.mkdir(parents=True, exist_ok=True)
+                for f in data.glob("*.log"):
+                    shutil.copyfile(f, a.logs / f"{mode}-{n}-{f.name}")
             import redis
 
             rc = redis.Redis.from_url(REDIS)
@@ -354,6 +359,7 @@ def main() -> None:
     p.add_argument("--modes", default="pinned,plain", help="pinned, plain or both")
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--logs", type=Path, help="keep the gateway's and workers' logs in this folder")
     a = p.parse_args()
     ensure_redis()
     results = []

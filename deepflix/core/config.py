@@ -104,7 +104,8 @@ class JobSettings(BaseSettings):
     worker_processes: int = Field(1, ge=1, le=64)
     plugins: str = Field("", description="extra provider modules (comma-separated) worker processes register")
     worker_max_rss_mb: int = Field(
-        768, ge=0, description="MB a worker process may hold after a stage before a fresh one takes over (0: never)")
+        768, ge=0, description="MB a worker process may reach: once what it holds after a stage plus the most "
+                             "a stage of it has needed on top would pass it, a fresh one takes over (0: never)")
 
 
 class Settings(BaseSettings):

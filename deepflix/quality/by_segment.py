@@ -29,7 +29,7 @@ import numpy as np
 
 from ..cut.ffmpeg.probe import ffmpeg_exe
 from ..storage import ArtifactStore
-from .media import RATE
+from .media import RATE, decode_sound
 
 VERSION = "1"
 BLACK_PIX = 0.10  # as media.detect
@@ -125,13 +125,7 @@ def picture_stretches(store: ArtifactStore, segments: list[tuple[str, Path, floa
 def audio_and_silences(movie: Path, silence_s: float, silence_db: float) -> tuple[np.ndarray, list[list[float]]]:
     """The film's sound as float32 (n, 2) at 48 kHz and its near-silent stretches, in one
     decode of the sound alone."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(movie), "-vn",
-                           "-af", f"silencedetect=n={silence_db}dB:d={silence_s}", "-ac", "2", "-ar", str(RATE),
-                           "-f", "f32le", "-"], capture_output=True, check=False)
-    err = proc.stderr.decode(errors="replace")
-    if proc.returncode != 0 or not proc.stdout:
-        raise ValueError(f"no audio decoded from {movie}: {err[-300:]}")
-    audio = np.frombuffer(proc.stdout, dtype=np.float32).reshape(-1, 2)
+    audio, err = decode_sound(movie, f"silencedetect=n={silence_db}dB:d={silence_s}")
     return audio, _pairs(err, "silence_start", "silence_end", len(audio) / RATE)
 
 

@@ -19,16 +19,30 @@ CHUNK_S = 10  # the loudness meter is fed this much at a time: a whole multiple 
 
 
 def decode_audio(path: Path) -> np.ndarray:
-    """The film's sound as float32 (n, 2) at 48 kHz. Decoded into a file, then read once:
-    captured from a pipe, the bytes were held twice (the chunks and their join: 400 MB for
-    ten minutes of film)."""
-    with tempfile.TemporaryDirectory(prefix="deepflix-qa-") as tmp:
-        raw = Path(tmp) / "sound.f32"
-        proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac",
-                               "2", "-ar", str(RATE), "-f", "f32le", "-y", str(raw)], capture_output=True, check=False)
-        if proc.returncode != 0 or not raw.exists() or not raw.stat().st_size:
-            raise ValueError(f"no audio decoded from {path}: {proc.stderr.decode(errors='replace')[-300:]}")
-        return np.fromfile(raw, dtype=np.float32).reshape(-1, 2)
+    """The film's sound as float32 (n, 2) at 48 kHz."""
+    return decode_sound(path)[0]
+
+
+def decode_sound(path: Path, filters: str | None = None) -> tuple[np.ndarray, str]:
+    """(the film's sound as float32 (n, 2) at 48 kHz, ffmpeg's log) through optional audio
+    ``filters`` (whose findings are in the log). The samples are read straight into one
+    growing buffer: read whole from the pipe (``subprocess.run``), ten minutes of film's
+    230 MB of sound were held twice, as the pipe's pieces and their join."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-vn",
+           *(["-af", filters] if filters else []), "-ac", "2", "-ar", str(RATE), "-f", "f32le", "-"]
+    buf = bytearray()
+    with tempfile.TemporaryFile() as log, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log) as proc:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read(1 << 22):
+            buf += chunk  # grown in place: a large buffer is remapped, not copied
+        proc.wait()
+        log.seek(0)
+        err = log.read().decode(errors="replace")
+    usable = len(buf) // 8 * 8
+    if proc.returncode != 0 or not usable:
+        raise ValueError(f"no audio decoded from {path}: {err[-300:]}")
+    del buf[usable:]
+    return np.frombuffer(buf, dtype=np.float32).reshape(-1, 2), err
 
 
 def loudness(audio: np.ndarray) -> tuple[float, float]:

@@ -168,6 +168,10 @@ def load_voice(model_path: Path, config_path: Path) -> LoadedVoice:
         # keeps float reductions in the same order on every run
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
+        # no arena: with it the process kept the largest sentence's tensors (~400 MB
+        # more after a scene's speech, which a worker's next stage piles onto), for
+        # ~14% less synthesis time; the samples are the same
+        opts.enable_cpu_mem_arena = False
         session = onnxruntime.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
         loaded = LoadedVoice(PiperVoice(config=config, session=session), config.sample_rate, deterministic, aligned)
         _cache[key] = loaded

@@ -16,7 +16,7 @@ PROMPT = "A lighthouse keeper finds a message"
 
 def test_the_limit_is_checked_after_each_stage_but_the_first() -> None:
     recycle.due.clear()
-    recycle._finished = 0
+    recycle._finished, recycle._largest_rise = 0, 0.0
     try:
         with recycle.stage_running(limit_mb=0):
             pass
@@ -35,6 +35,26 @@ def test_the_limit_is_checked_after_each_stage_but_the_first() -> None:
         assert recycle.due.is_set()
     finally:
         recycle.due.clear()
+
+
+def test_the_room_a_stage_needed_counts_with_what_the_process_holds() -> None:
+    import numpy as np
+
+    recycle.due.clear()
+    recycle._finished, recycle._largest_rise = 0, 0.0
+    try:
+        with recycle.stage_running(limit_mb=100_000):
+            big = np.ones(200 * 2**20 // 8)  # 200 MB touched, then freed: the stage's own room
+            del big
+        assert 190 < recycle._largest_rise < 400, recycle._largest_rise
+        held = recycle.resident_mb()
+        limit = int(held + 100)  # what it holds is under the limit, but not with the room the stage needed
+        with recycle.stage_running(limit_mb=limit):
+            pass
+        assert recycle.resident_mb() < limit and recycle.due.is_set()
+    finally:
+        recycle.due.clear()
+        recycle._finished, recycle._largest_rise = 0, 0.0
 
 
 def test_a_grown_worker_hands_over_between_stages(jobs_env: JobsEnv) -> None:

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from deepflix.cut.ffmpeg.probe import ffmpeg_exe
 from deepflix.film.options import FilmOptions
@@ -98,3 +99,18 @@ def test_the_job_systems_segment_stage_measures_its_own_picture(tmp_path: Path) 
     missing = StageOutcome("segment", "d" * 64, res, cached=False, seconds=1.0, provider="builtin/ffmpeg-segment")
     segment_qa(store, missing)
     assert store.load_result(by_segment.stretches_key("d" * 64)) is None
+
+
+def test_the_sound_is_read_from_the_pipe_as_ffmpeg_wrote_it(tmp_path: Path) -> None:
+    clip = tmp_path / "tone.m4a"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                    "-c:a", "aac", str(clip)], check=True, timeout=60)
+    whole = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-vn", "-ac", "2", "-ar", str(media.RATE),
+                            "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    audio, log = media.decode_sound(clip, "silencedetect=n=-50dB:d=0.5")
+    assert audio.shape[1] == 2 and audio.tobytes() == whole
+    assert "Stream #0" in log  # ffmpeg's log comes back for the filters' findings
+    silent = tmp_path / "silent.mp4"  # a picture with no sound: a clear error
+    _clip(silent, ["color=c=gray:size=160x90:rate=30:duration=0.5"])
+    with pytest.raises(ValueError, match="no audio decoded"):
+        media.decode_sound(silent)

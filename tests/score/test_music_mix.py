@@ -178,3 +178,25 @@ def test_with_the_piper_voice(tmp_path: Path) -> None:
     gaps = [short_term(speech, t) - short_term(music, t) for t in np.arange(2.5, end - 3.5, 0.5)]
     assert gaps and min(gaps) >= 8.0, np.round(gaps, 1)
     assert rep.music_under_speech_db >= 8.0
+
+
+@pytest.mark.parametrize("channels, rate", [(2, RATE), (1, RATE), (2, 44100)])
+def test_the_score_is_read_a_range_at_a_time_as_it_is_in_its_file(tmp_path: Path, channels: int, rate: int) -> None:
+    from deepflix.score.mix import _Music
+
+    x = np.random.default_rng(1).uniform(-0.9, 0.9, (int(2.5 * rate), channels)).astype(np.float32)
+    path = tmp_path / "score.wav"
+    dsp.write_wav(path, rate, x if channels == 2 else x[:, 0])
+    _, whole = dsp.read_wav(path)
+    whole = whole if whole.ndim == 2 else whole[:, None]
+    if rate != RATE:
+        whole = dsp.resample(whole, rate, RATE)
+    stereo = whole if whole.shape[1] == 2 else np.repeat(whole, 2, axis=1)
+    n = len(stereo)
+    mu = _Music(path, n + RATE, RATE)  # the film runs a second past the score's end
+    for lo, hi in [(0, 1000), (12345, 67890), (n - 500, n), (n - 500, n + 700), (n + 10, n + 900)]:
+        want = np.zeros((hi - lo, 2), np.float32)
+        b = min(hi, n)
+        if lo < b:
+            want[: b - lo] = stereo[lo:b]
+        assert np.array_equal(mu.get(lo, hi), want), (lo, hi)
