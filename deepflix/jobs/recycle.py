@@ -10,7 +10,7 @@ its running stages finish, exits, and its supervisor starts a fresh one. Workers
 running inside another process (``deepflix serve``, tests) never act on it.
 
 The limit is on the process's peak, not on what it keeps: the next stage needs room on
-top of what the process holds (a 1080p segment ~400 MB of frames and encoder pipes).
+top of what the process holds (a 1080p segment 150-250 MB, its encoder's apart).
 So each stage that ran alone is measured (the kernel's peak RSS, reset as it starts,
 less what the process keeps after it) and the process is due once what it holds plus
 the largest such room it has seen so far would pass the limit."""

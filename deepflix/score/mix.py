@@ -104,19 +104,20 @@ class _Music:
         self.n = n
         self.data: np.ndarray | None = None  # the whole score, when it had to be resampled
         self.file: Path | None = None
+        self.frames = self.channels = 0
         if score is None:
             return
         try:
             sr, raw = dsp.read_wav(score, mmap=True)
         except (FileNotFoundError, ValueError) as exc:
             raise InvalidInput(f"score file {str(score)!r} is not a readable WAV: {exc}") from exc
+        self.frames, self.channels = len(raw), 1 if raw.ndim == 1 else raw.shape[1]
         if sr != rate:  # rare (our providers write 48 kHz): resample once, in memory
             raw = dsp.resample(dsp.as_float(np.asarray(raw)), sr, rate)
             self.data = raw if raw.ndim == 2 else raw[:, None]
-            return
-        self.file, self.offset, self.dtype = score, int(raw.offset), raw.dtype
-        self.channels = 1 if raw.ndim == 1 else raw.shape[1]
-        self.frames = len(raw)
+            self.frames = len(self.data)
+        else:
+            self.file, self.offset, self.dtype = score, int(raw.offset), raw.dtype
         del raw
 
     @property
@@ -136,15 +137,11 @@ class _Music:
 
     def get(self, lo: int, hi: int) -> np.ndarray:
         """Stereo float32 for [lo, hi): a mono score on both sides, silence past its end."""
-        if not self.present:
-            return np.zeros((hi - lo, 2), dtype=np.float32)
-        frames, channels = (len(self.data), self.data.shape[1]) if self.data is not None else \
-            (self.frames, self.channels)
-        if hi <= frames and channels == 2:
+        if self.present and hi <= self.frames and self.channels == 2:
             return self._rows(lo, hi)
         out = np.zeros((hi - lo, 2), dtype=np.float32)
-        b = min(hi, frames)
-        if lo < b:
+        b = min(hi, self.frames)
+        if self.present and lo < b:
             part = self._rows(lo, b)
             out[: b - lo] = part if part.shape[1] == 2 else part[:, :1]
         return out
