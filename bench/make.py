@@ -9,9 +9,9 @@ to raw frames on disk, then encoded again by ffmpeg with the segment stage's own
 encoder arguments (x264 preset, CRF, tags), one segment after another: what the
 encode of those frames costs alone. Prints each run's wall time, its ratio to the
 first, the first run's ratio to the floor, what run 3 made and took from the cache,
-and the first run's per-stage times (as `deepflix make` reports them) and CPU seconds
-(bench/stage_cpu.py: each stage's own thread, the QA, the ffmpegs, the rest), beside
-the floor's. Usage:
+and the first run's per-stage times (as `deepflix make` reports them) and CPU seconds,
+the first run's and the edit's side by side (bench/stage_cpu.py: each stage's own
+thread, the QA, the ffmpegs, the rest), beside the floor's. Usage:
 
     python bench/make.py ["prompt"] [--scenes 6] [--resolution 1080p]
 """
@@ -100,7 +100,9 @@ def main() -> None:
         story["scenes"][k]["narration"] += " The wind had changed, and nobody else had noticed."
         edited = Path(tmp) / "edited.json"
         edited.write_text(json.dumps(story))
-        third, log3 = run(["make", "--story", str(edited), "--resolution", a.resolution, "--out", str(out)], env, "edit")
+        third, log3 = run(["make", "--story", str(edited), "--resolution", a.resolution, "--out", str(out)], env, "edit",
+                          staged=Path(tmp) / "stage_cpu_edit.json")
+        edit_cpu = json.loads((Path(tmp) / "stage_cpu_edit.json").read_text())
         redone = json.loads((out / "film.json").read_text())["stages"]
         floor, floor_cpu = encode_floor(Path(tmp) / "data", manifest["artifacts"]["segments"])
 
@@ -109,16 +111,19 @@ def main() -> None:
     print("\nfirst run, per stage (wall s):")
     for stage, secs in manifest["stage_seconds"].items():
         print(f"  {stage:<8} {secs:7.2f}")
-    print("\nfirst run, CPU s (stages: the thread that ran each row; ffmpegs apart):")
-    staged = 0.0
-    for stage, secs in stage_cpu.items():
+    print("\nCPU s (stages: the thread that ran each row; ffmpegs apart)   first run    run 3 (the edit)")
+    staged = {"first": 0.0, "edit": 0.0}
+    for stage in dict.fromkeys([*stage_cpu, *edit_cpu]):
         if stage not in ("process", "ffmpeg", "qa ffmpeg"):
-            staged += secs
-            print(f"  {stage:<28} {secs:7.2f}")
-    enc = stage_cpu["ffmpeg"] - stage_cpu.get("qa ffmpeg", 0.0)
-    print(f"  {'rest of the process':<28} {stage_cpu['process'] - staged:7.2f}  (imports, pipe writers, the cut's threads)")
-    print(f"  {'ffmpeg: the QA':<28} {stage_cpu.get('qa ffmpeg', 0.0):7.2f}")
-    print(f"  {'ffmpeg: encodes, the cut':<28} {enc:7.2f}  (the floor: {floor_cpu:.2f})")
+            staged["first"] += stage_cpu.get(stage, 0.0)
+            staged["edit"] += edit_cpu.get(stage, 0.0)
+            print(f"  {stage:<58} {stage_cpu.get(stage, 0.0):7.2f} {edit_cpu.get(stage, 0.0):12.2f}")
+    rows = (("rest of the process (imports, pipe writers, the cut's threads)", lambda c, n: c["process"] - staged[n]),
+            ("ffmpeg: the QA", lambda c, n: c.get("qa ffmpeg", 0.0)),
+            ("ffmpeg: encodes, the cut", lambda c, n: c["ffmpeg"] - c.get("qa ffmpeg", 0.0)))
+    for label, value in rows:
+        print(f"  {label:<58} {value(stage_cpu, 'first'):7.2f} {value(edit_cpu, 'edit'):12.2f}")
+    print(f"  (the floor's encode: {floor_cpu:.2f})")
     print(f"\n{'run':<34}{'wall s':>8}{'ratio':>8}{'CPU s':>8}{'ratio':>8}")
     c1 = CPU["first"]
     for name, t, cpu in (("1 first run", first, c1), ("2 same command again", second, CPU["again"]),

@@ -13,9 +13,10 @@ from pydantic import BaseModel
 
 from ..errors import InvalidInput
 from ..hookspecs import Register, hookimpl
-from ..models import SegmentRequest, SegmentResult
+from ..models import PictureStretches, SegmentRequest, SegmentResult
 from ..provider import StageContext
 from .base import SegmentProvider
+from .ffmpeg import detect
 from .ffmpeg.encode import COLOR_TAGS, FrameSink, check_preset, video_codec_args, wants_nvenc
 from .ffmpeg.render import (
     SegmentPlan,
@@ -67,18 +68,24 @@ class FFmpegSegment(SegmentProvider):
         )
         _, vargs = video_codec_args(request.codec, request.crf, request.preset, fps, nvenc=wants_nvenc())
         out = ctx.out_dir / "segment.mp4"
-        out_args = ["-map", "0:v:0", *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, "-an", "-map_metadata", "-1",
-                    "-fflags", "+bitexact", "-f", "mp4"]
+        # the QA's black and frozen detectors on the frames as they go to the encoder (they pass them on
+        # unchanged: the file is the same bytes), so no one decodes the segment again to measure it
+        out_args = ["-map", "0:v:0", "-vf", detect.detectors(), *vargs, "-pix_fmt", "yuv420p", *COLOR_TAGS, "-an",
+                    "-map_metadata", "-1", "-fflags", "+bitexact", "-f", "mp4"]
         shots = [Shot(spec, w, h, fps)]
         try:
             if next_spec is not None:
                 shots.append(Shot(next_spec, w, h, fps))
-            with one_opencv_thread(), FrameSink(w, h, fps, out_args, out) as sink:
+            with one_opencv_thread(), FrameSink(w, h, fps, out_args, out, cwd=ctx.out_dir) as sink:
                 render_segment(plan, sink, shots[0], shots[1] if len(shots) > 1 else None)
         finally:
             for shot in shots:
                 shot.close()
-        return SegmentResult(video=out.name, frames=n, duration=round(n / fps, 6), width=w, height=h)
+        marks = ctx.out_dir / detect.FOUND
+        found = detect.read_found(marks, round(n / fps, 6))
+        marks.unlink()  # what it found is in the result
+        return SegmentResult(video=out.name, frames=n, duration=round(n / fps, 6), width=w, height=h,
+                             stretches=PictureStretches(**found, measured_by=detect.MEASURED_BY))
 
 
 @hookimpl

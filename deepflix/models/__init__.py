@@ -55,6 +55,7 @@ from .results import (
     ClipResult,
     CutResult,
     PictureResult,
+    PictureStretches,
     PortraitResult,
     ScoreResult,
     Segment,
@@ -79,7 +80,7 @@ __all__ = [
     "Appearance", "ArtifactRef", "Aspect", "CameraMove", "Character", "CharacterSheet", "ClipRequest", "ClipResult",
     "CutRequest", "CutResult", "CutScene", "DialogueLine", "GenerationParams", "Genre", "Mood", "MusicCue",
     "NextScene", "PictureRequest", "PictureResult", "PortraitRequest", "PortraitResult", "Resolution", "Sampler",
-    "Scene", "SceneVisual", "ScoreCue", "ScoreRequest", "ScoreResult", "Segment", "SegmentRequest", "SegmentResult",
+    "Scene", "SceneVisual", "ScoreCue", "ScoreRequest", "ScoreResult", "Segment", "SegmentRequest", "SegmentResult", "PictureStretches",
     "Setting", "Shot", "SpeechLine", "SpeechRequest", "SpeechResult", "Story", "StoryRequest", "SubtitleCue",
     "TimeOfDay", "Transition", "Voice", "Weather", "Word", "frame_size", "slug", "stripped_prompt",
 ]

@@ -68,12 +68,22 @@ class ScoreResult(_Model):
     instruments: list[str] = Field(default_factory=list)
 
 
+class PictureStretches(_Model):
+    """A segment's black and frozen stretches, [start, end] seconds, found on its frames as
+    they were encoded (cut/ffmpeg/detect.py)."""
+
+    black: list[list[float]]
+    frozen: list[list[float]]
+    measured_by: str  # the detectors' settings: stretches found with others are measured again
+
+
 class SegmentResult(_Model):
     video: str  # video-only MP4, one closed GOP, concatenable with its siblings
     frames: int
     duration: float
     width: int
     height: int
+    stretches: PictureStretches | None = None  # None: not measured at its encode (the QA decodes it)
 
 
 class CutResult(_Model):

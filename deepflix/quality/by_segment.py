@@ -3,16 +3,19 @@
 The film's picture is its scene segments joined by stream copy (the cut re-encodes
 nothing), so the black and frozen stretches of the film are those of its segments,
 placed at their starts and joined where one runs into the next across a cut. Each
-segment's stretches are kept in the store under a key made of the segment's own key,
-so after an edit only the re-encoded segments are decoded again; the sound is decoded
-once, with the silence detector on the same pass, and no picture.
+segment's stretches are kept in the store under a key made of the segment's own key;
+the sound is decoded once, with the silence detector on the same pass, and no picture.
+
+Each segment's stretches were found by the segment stage on the frames it encoded
+(the detectors in its encoder's graph: cut/ffmpeg/detect.py), so a film made here
+decodes no picture for its QA; a segment that was not (made before, or with other
+detector settings) is decoded once, with the same detectors.
 
 Used only when the film's ``movie.mp4`` is the store's cut file (``make`` links it),
 so what is measured is what the film holds; a copied or changed movie is measured whole
 (``media.detect``). In the job system the cut's worker measures the cut it just made
-from its inputs, and each segment's stretches were measured already, beside its encode,
-by the worker that made it (``remembered_stretches``): that decode spreads with the
-segments instead of waiting in the cut."""
+from its inputs, and each segment's record was kept already by the worker that made it
+(``remembered_stretches``)"""
 
 from __future__ import annotations
 
@@ -21,19 +24,21 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
+from ..cut.ffmpeg import detect
 from ..cut.ffmpeg.probe import ffmpeg_exe
+from ..models import SegmentResult
 from ..storage import ArtifactStore
 from .media import RATE, decode_sound
 
 VERSION = "1"
-BLACK_PIX = 0.10  # as media.detect
-FREEZE_NOISE = "-60dB"
 
 
 def film_segments(film_dir: Path, store: ArtifactStore) -> list[tuple[str, Path, float]] | None:
@@ -58,8 +63,8 @@ def film_segments(film_dir: Path, store: ArtifactStore) -> list[tuple[str, Path,
 
 def stretches_key(segment_key: str) -> str:
     """Where a segment's measured stretches are kept in the store."""
-    ident = {"qa": "picture_stretches", "version": VERSION, "segment": segment_key, "black_pix": BLACK_PIX,
-             "freeze_noise": FREEZE_NOISE}
+    ident = {"qa": "picture_stretches", "version": VERSION, "segment": segment_key, "black_pix": detect.BLACK_PIX,
+             "freeze_noise": detect.FREEZE_NOISE}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
 
 
@@ -70,24 +75,38 @@ def _pairs(err: str, start: str, end: str, last: float) -> list[list[float]]:
 
 
 def segment_stretches(video: Path, seconds: float) -> dict[str, list[list[float]]]:
-    """Every black and frozen stretch of one segment, however short (d=0: a stretch that
-    runs into the next segment may be the start of a long one)."""
-    vf = f"blackdetect=d=0:pix_th={BLACK_PIX},freezedetect=n={FREEZE_NOISE}:d=0"
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(video), "-vf", vf, "-an",
-                           "-f", "null", "-"], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise ValueError(f"ffmpeg could not read {video.name}: {proc.stderr[-300:]}")
-    black = [[float(a), float(b)] for a, b in re.findall(r"black_start:([\d.]+) black_end:([\d.]+)", proc.stderr)]
-    return {"black": black, "frozen": _pairs(proc.stderr, "freeze_start", "freeze_end", seconds)}
+    """Every black and frozen stretch of one segment, decoded: the detectors the segment stage
+    runs in its encoder (cut/ffmpeg/detect.py), for a segment that did not."""
+    with tempfile.TemporaryDirectory(prefix="deepflix-qa-") as tmp:
+        proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(video),
+                               "-vf", detect.detectors(), "-an", "-f", "null", "-"],
+                              capture_output=True, text=True, check=False, cwd=tmp)
+        if proc.returncode != 0:
+            raise ValueError(f"ffmpeg could not read {video.name}: {proc.stderr[-300:]}")
+        return detect.read_found(Path(tmp) / detect.FOUND, seconds)
+
+
+def _encoded_with(store: ArtifactStore, key: str) -> dict[str, list[list[float]]] | None:
+    """What the segment stage found on the segment's frames as it encoded them, when it did
+    and with today's detectors."""
+    stored = store.load_result(key)
+    try:
+        found = SegmentResult.model_validate(stored["result"]).stretches if stored else None
+    except (KeyError, TypeError, ValidationError):
+        return None
+    if found is None or found.measured_by != detect.MEASURED_BY:
+        return None
+    return {"black": found.black, "frozen": found.frozen}
 
 
 def remembered_stretches(store: ArtifactStore, key: str, video: Path, seconds: float) -> dict[str, list[list[float]]]:
-    """``segment_stretches``, from the store when this segment was measured before."""
+    """``segment_stretches``, from the store when this segment was measured before: by the QA,
+    or by the segment stage as it encoded it (then nothing is decoded)."""
     qkey = stretches_key(key)
     stored = store.load_result(qkey)
     if stored is not None and isinstance(stored.get("result"), dict):
         return {k: [list(map(float, p)) for p in stored["result"][k]] for k in ("black", "frozen")}
-    found = segment_stretches(video, seconds)
+    found = _encoded_with(store, key) or segment_stretches(video, seconds)
     staging = store.staging(qkey)
     try:
         staging.publish({"stage": "qa", "provider": "builtin/qa", "version": VERSION, "result": found})

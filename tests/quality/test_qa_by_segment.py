@@ -114,3 +114,54 @@ def test_the_sound_is_read_from_the_pipe_as_ffmpeg_wrote_it(tmp_path: Path) -> N
     _clip(silent, ["color=c=gray:size=160x90:rate=30:duration=0.5"])
     with pytest.raises(ValueError, match="no audio decoded"):
         media.decode_sound(silent)
+
+
+def test_the_detectors_mark_stretches_as_frames_pass_and_one_open_at_the_end_runs_to_it(tmp_path: Path) -> None:
+    from deepflix.cut.ffmpeg import detect
+
+    parts = ["color=c=black:size=160x90:rate=30:duration=1", "testsrc2=size=160x90:rate=30:duration=1",
+             "color=c=black:size=160x90:rate=30:duration=0.5"]
+    clip = _clip(tmp_path / "c.mp4", parts)
+    # the detectors in an encoder's graph, as the segment stage runs them: the output is untouched
+    plain, marked = tmp_path / "plain.mp4", tmp_path / "marked.mp4"
+    enc = ["-c:v", "libx264", "-preset", "superfast", "-crf", "22", "-fflags", "+bitexact", "-map_metadata", "-1"]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), *enc, str(plain)], check=True, timeout=60)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-vf", detect.detectors(), *enc, str(marked)],
+                   check=True, timeout=60, cwd=tmp_path)
+    assert plain.read_bytes() == marked.read_bytes()
+    found = detect.read_found(tmp_path / detect.FOUND, 2.5)
+    assert found["black"] == [[0.0, 1.0], [2.0, 2.5]]  # the last still black at the end: to the end
+    assert found == by_segment.segment_stretches(clip, 2.5)  # decoded, the same
+    with pytest.raises(OSError):
+        detect.read_found(tmp_path / "none.txt", 2.5)  # no file: not "nothing found"
+
+
+def test_a_film_made_here_decodes_no_picture_for_its_qa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalStore(tmp_path / "store")
+    res = make_film(StoryRequest(prompt="A lighthouse keeper finds a message in a bottle", num_scenes=2),
+                    opts=FilmOptions(resolution="360p"), out_dir=tmp_path / "film", store=store)
+    segs = by_segment.film_segments(res.out_dir, store)
+    assert segs is not None
+    decoded = {key: by_segment.segment_stretches(video, seconds) for key, video, seconds in segs}
+    for key, _, _ in segs:  # what the segment stage found as it encoded: what a decode finds
+        stretches = store.load_result(key)["result"]["stretches"]  # type: ignore[index]
+        assert stretches["black"] == decoded[key]["black"] and stretches["black"]  # the fade from black
+        # frozen: the same time, within a frame; split elsewhere, as freezedetect restarts its reference
+        # frame where the drift from it passes -60 dB, and the decoded frames carry the coder's noise
+        covered = [sum(b - a for a, b in found) for found in (stretches["frozen"], decoded[key]["frozen"])]
+        assert covered[0] > 5 and abs(covered[0] - covered[1]) <= 1.01 / 30
+        store.delete(by_segment.stretches_key(key))
+
+    def no_decode(video: Path, seconds: float) -> None:
+        raise AssertionError(f"{video.name} decoded")
+
+    monkeypatch.setattr(by_segment, "segment_stretches", no_decode)
+    found = by_segment.picture_stretches(store, segs, 1.0, 2.0)
+    assert found == {"black": [], "frozen": []}
+    # a segment measured with other detector settings is decoded again
+    key, video, seconds = segs[0]
+    older = json.loads(json.dumps(store.load_result(key)))
+    older["result"]["stretches"]["measured_by"] = "older detectors"
+    monkeypatch.setattr(store, "load_result", lambda k: older if k == key else None)
+    with pytest.raises(AssertionError, match="decoded"):
+        by_segment.remembered_stretches(store, key, video, seconds)

@@ -242,7 +242,7 @@ class FrameSink:
     of reused buffers keeps memory flat however long the film is."""
 
     def __init__(self, width: int, height: int, fps: int, output_args: Sequence[str], final: Path,
-                 input_args: Sequence[str] = (), pool: int = 5) -> None:
+                 input_args: Sequence[str] = (), pool: int = 5, cwd: Path | None = None) -> None:
         self.width, self.height, self.fps = width, height, fps
         self.frame_bytes = width * height * 3 // 2
         self.final = final
@@ -254,6 +254,7 @@ class FrameSink:
         raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", *COLOR_TAGS, "-s", f"{width}x{height}", "-r", str(fps),
                "-i", "pipe:0"]
         self._cmd = _command([*raw, *input_args, *output_args, "-y", str(self.tmp)])
+        self._cwd = cwd  # where files the graph names bare are written (detect.py's marks)
         self._free: queue.Queue[np.ndarray] = queue.Queue()
         self._full: queue.Queue[np.ndarray | None] = queue.Queue()
         for _ in range(pool):
@@ -268,7 +269,7 @@ class FrameSink:
         self._stderr = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(self._cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=self._stderr)
+                                          stderr=self._stderr, cwd=self._cwd)
         except OSError as exc:
             self._stderr.close()
             raise ProviderError(f"cannot run ffmpeg: {exc}") from exc
