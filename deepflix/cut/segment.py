@@ -81,10 +81,11 @@ class FFmpegSegment(SegmentProvider):
         finally:
             for shot in shots:
                 shot.close()
+        seconds = round(n / fps, 6)
         marks = ctx.out_dir / detect.FOUND
-        found = detect.read_found(marks, round(n / fps, 6))
+        found = detect.read_found(marks, seconds)
         marks.unlink()  # what it found is in the result
-        return SegmentResult(video=out.name, frames=n, duration=round(n / fps, 6), width=w, height=h,
+        return SegmentResult(video=out.name, frames=n, duration=seconds, width=w, height=h,
                              stretches=PictureStretches(**found, measured_by=detect.MEASURED_BY))
 
 

@@ -79,8 +79,8 @@ __all__ = [
     "DEFAULT_CRF", "DEFAULT_PRESET", "GENRES", "MAX_SCENES", "MOODS", "SAMPLERS", "SETTINGS",
     "Appearance", "ArtifactRef", "Aspect", "CameraMove", "Character", "CharacterSheet", "ClipRequest", "ClipResult",
     "CutRequest", "CutResult", "CutScene", "DialogueLine", "GenerationParams", "Genre", "Mood", "MusicCue",
-    "NextScene", "PictureRequest", "PictureResult", "PortraitRequest", "PortraitResult", "Resolution", "Sampler",
-    "Scene", "SceneVisual", "ScoreCue", "ScoreRequest", "ScoreResult", "Segment", "SegmentRequest", "SegmentResult", "PictureStretches",
+    "NextScene", "PictureRequest", "PictureResult", "PictureStretches", "PortraitRequest", "PortraitResult", "Resolution", "Sampler",
+    "Scene", "SceneVisual", "ScoreCue", "ScoreRequest", "ScoreResult", "Segment", "SegmentRequest", "SegmentResult",
     "Setting", "Shot", "SpeechLine", "SpeechRequest", "SpeechResult", "Story", "StoryRequest", "SubtitleCue",
     "TimeOfDay", "Transition", "Voice", "Weather", "Word", "frame_size", "slug", "stripped_prompt",
 ]

@@ -22,10 +22,10 @@ _MARK = re.compile(r"^lavfi\.(black_start|black_end|freezedetect\.freeze_start|f
                    re.MULTILINE)
 
 
-def detectors(found: str = FOUND) -> str:
+def detectors() -> str:
     """The filters (for ``-vf``): every black and frozen stretch, however short (d=0: one
-    that runs into the next segment may be the start of a long one), marked in ``found``."""
-    return f"blackdetect=d=0:pix_th={BLACK_PIX},freezedetect=n={FREEZE_NOISE}:d=0,metadata=mode=print:file={found}"
+    that runs into the next segment may be the start of a long one), marked in ``FOUND``."""
+    return f"blackdetect=d=0:pix_th={BLACK_PIX},freezedetect=n={FREEZE_NOISE}:d=0,metadata=mode=print:file={FOUND}"
 
 
 def read_found(path: Path, seconds: float) -> dict[str, list[list[float]]]:
