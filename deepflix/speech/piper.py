@@ -35,6 +35,7 @@ from ..models import SpeechLine, SpeechRequest, SpeechResult, Voice
 from ..provider import StageContext
 from .assemble import Chunk, effective_voice, render_scene
 from .base import SpeechProvider
+from .kept import kept_sentences
 from .piper_graph import patched_graph
 from .timing import Sentence, words_from_phonemes
 from .voicefx import shift_voice
@@ -261,10 +262,12 @@ class PiperSpeech(SpeechProvider):
         return out
 
     def generate(self, request: SpeechRequest, ctx: StageContext) -> SpeechResult:
+        synth = kept_sentences(self.synth_line, self.cache_identity(), lambda v: voice_paths(v.voice_id),
+                               packages=("piper-tts", "onnxruntime", "onnx", "scipy", "numpy"))
         return render_scene(
             request,
             ctx,
-            self.synth_line,
+            synth,
             sentence_pause=self.options.sentence_pause,
             line_pause=self.options.line_pause,
             voice_of=effective_voice,

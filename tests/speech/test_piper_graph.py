@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ SPEAK = (
 
 
 def _speak(data: Path, out: Path) -> dict:  # type: ignore[type-arg]
+    shutil.rmtree(data / "cache" / "speech", ignore_errors=True)  # spoken each time, not read back (speech/kept.py)
     proc = subprocess.run([sys.executable, "-c", SPEAK, str(out)], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "DEEPFLIX_DATA_DIR": str(data), "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -18,6 +18,7 @@ from deepflix.errors import InvalidInput  # noqa: E402
 from deepflix.models import SpeechLine, SpeechRequest, SpeechResult, Voice  # noqa: E402
 from deepflix.plugins import get_provider_class  # noqa: E402
 from deepflix.provider import StageContext  # noqa: E402
+from deepflix.speech import kept  # noqa: E402
 from deepflix.speech.assemble import assign_voices, read_wav  # noqa: E402
 from deepflix.speech.piper import PiperSpeech, bundled_paths  # noqa: E402
 from deepflix.speech.voicefx import median_f0  # noqa: E402
@@ -89,9 +90,13 @@ def test_sentence_timings_tile_the_audio_and_words_sit_on_sound(spoken: tuple) -
         assert float(np.sqrt(np.mean(gap**2))) < 0.01
 
 
-def test_same_request_gives_the_same_bytes_in_and_across_processes(tmp_path: Path) -> None:
+def test_same_request_gives_the_same_bytes_in_and_across_processes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     line = SpeechLine(speaker="mara", kind="dialogue", voice=VOICES["mara"], text="Read it to me, slowly.")
+    # each time spoken, not read back from the kept sentences (speech/kept.py)
+    monkeypatch.setattr(kept, "folder", lambda: tmp_path / "kept-here")
     here = PiperSpeech().generate(SpeechRequest(lines=[line]), StageContext(out_dir=tmp_path / "here"))
+    monkeypatch.setattr(kept, "folder", lambda: tmp_path / "kept-again")
     again = PiperSpeech().generate(SpeechRequest(lines=[line]), StageContext(out_dir=tmp_path / "again"))
     assert again == here
     assert (tmp_path / "again" / again.audio).read_bytes() == (tmp_path / "here" / here.audio).read_bytes()
@@ -105,7 +110,8 @@ def test_same_request_gives_the_same_bytes_in_and_across_processes(tmp_path: Pat
     )
     req_json = SpeechRequest(lines=[line]).model_dump_json()
     proc = subprocess.run([sys.executable, "-c", code, req_json, str(tmp_path / "there")], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                          text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1",
+                                                       "DEEPFLIX_DATA_DIR": str(tmp_path / "there-data")})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == hashlib.sha256((tmp_path / "here" / here.audio).read_bytes()).hexdigest()
 
