@@ -4,7 +4,11 @@ run twice, and a process is never recycled after its first stage."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import jobs_fake_providers as fakes
+import pytest
 from conftest import JobsEnv, film_bytes, make_reference, wait_movie
 
 from deepflix.db import session_scope
@@ -74,3 +78,38 @@ def test_a_grown_worker_hands_over_between_stages(jobs_env: JobsEnv) -> None:
     assert all(st.attempts == 1 for st in m.stages), [(st.label, st.attempts) for st in m.stages]
     ref = make_reference(jobs_env.tmp, PROMPT, 2, 7)
     assert film_bytes(m) == ref.files["movie"].read_bytes()
+
+
+def test_a_handover_does_not_wait_out_the_consumers_restart_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A paused consumer leaves its fetch loop through dramatiq's restart path, which slept
+    3 s (CONSUMER_RESTART_DELAY_SECS) before the consumer said it was paused: every handover
+    held the worker idle that long."""
+    from dramatiq import Worker
+    from dramatiq import worker as dramatiq_worker
+    from dramatiq.brokers.stub import StubBroker
+
+    from deepflix.jobs.worker import hold_for_handover
+
+    monkeypatch.setattr(dramatiq_worker, "CONSUMER_RESTART_DELAY_SECS", dramatiq_worker.CONSUMER_RESTART_DELAY_SECS)
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if threading.current_thread() is not threading.main_thread():  # the worker's threads
+            slept.append(seconds)
+        real_sleep(min(seconds, 0.05))  # the test need not wait what it checks
+
+    broker = StubBroker()
+    broker.declare_queue("cpu.normal")
+    worker = Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        real_sleep(0.3)  # the consumer in its fetch loop
+        monkeypatch.setattr(dramatiq_worker.time, "sleep", sleep)
+        hold_for_handover(worker)
+        worker.pause()  # what the main loop waits for
+        assert all(t.paused for t in (*worker.consumers.values(), *worker.workers))
+    finally:
+        monkeypatch.setattr(dramatiq_worker.time, "sleep", real_sleep)
+        worker.stop(timeout=5000)
+    assert slept and max(slept) < 1.0, slept  # the paused threads' 0.1-s naps, not the 3-s restart
