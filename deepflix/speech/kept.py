@@ -14,6 +14,7 @@ sample. Kept in ``DEEPFLIX_DATA_DIR/cache/speech``; the least recently used go p
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -44,7 +45,8 @@ def folder() -> Path:
     return Path(config.settings.deepflix_data_dir) / "cache" / "speech"
 
 
-def _versions(packages: Sequence[str]) -> str:
+@functools.cache  # asked per scene; installed versions do not change under a running process
+def _versions(packages: tuple[str, ...]) -> str:
     out = []
     for name in packages:
         try:
@@ -54,14 +56,15 @@ def _versions(packages: Sequence[str]) -> str:
     return ",".join(out)
 
 
-def _file_ident(path: Path) -> str:
+def file_ident(path: Path) -> str:
+    """A file as a cache key sees it: where it is, its size and its mtime."""
     st = path.stat()
     return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 
 def sentence_key(identity: dict[str, Any], voice: Voice, files: Sequence[Path], sent: Sentence) -> str:
     ident = {"kept": KEPT_VERSION, "provider": identity, "voice": voice.model_dump(mode="json"),
-             "files": [_file_ident(p) for p in files], "sentence": dataclasses.asdict(sent),
+             "files": [file_ident(p) for p in files], "sentence": dataclasses.asdict(sent),
              "machine": platform.machine()}
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:40]
 
@@ -134,7 +137,7 @@ def kept_sentences(synth: SynthLine, identity: dict[str, Any], files_of: Callabl
     """``synth`` with each sentence kept (see the module's doc). ``files_of(voice)``: the
     files its samples come from (a model and its config); ``packages``: whose versions
     decide them. ``synth`` must give one chunk per sentence, each made alone."""
-    ident = {**identity, "packages": _versions(packages)}
+    ident = {**identity, "packages": _versions(tuple(packages))}
 
     def synth_kept(line: SpeechLine, voice: Voice, sents: list[Sentence]) -> list[Chunk]:
         global _written

@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ..core import config
+from .kept import file_ident
 
 log = logging.getLogger("deepflix.speech.piper")
 
@@ -30,10 +31,9 @@ Patched = tuple[bytes, bool, bool]  # the serialised graph, deterministic noise,
 def kept_path(model_path: Path) -> Path | None:
     try:
         versions = f"{version('onnx')}|{version('piper-tts')}"
-        st = model_path.stat()
+        ident = f"{file_ident(model_path)}|{versions}|{PATCH_VERSION}"
     except (PackageNotFoundError, OSError):
         return None
-    ident = f"{model_path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{versions}|{PATCH_VERSION}"
     name = hashlib.sha256(ident.encode()).hexdigest()[:32]
     return Path(config.settings.deepflix_data_dir) / "cache" / "piper" / f"{name}.onnx"
 
